@@ -1,0 +1,1 @@
+"""The Kubernetes API vocabulary: resources, defaulting, validation, selectors, quantities."""

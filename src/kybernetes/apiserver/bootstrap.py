@@ -1,0 +1,24 @@
+"""Objects every cluster has from the start: the system namespaces.
+
+Idempotent: run on every start of the API server; objects that exist are left as
+they are.
+"""
+
+from __future__ import annotations
+
+from .rest import API
+from .status import StatusError
+
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+async def ensure_system_namespaces(api: API) -> None:
+    info = api.table.get("", "v1", "namespaces")
+    assert info is not None
+    registry = api.registry(info)
+    for name in SYSTEM_NAMESPACES:
+        try:
+            await registry.create("", {"metadata": {"name": name}})
+        except StatusError as e:
+            if e.code != 409:
+                raise

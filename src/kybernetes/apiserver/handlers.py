@@ -1,0 +1,210 @@
+"""One handler per verb: decode the request, call the registry, encode the answer.
+
+Status codes as kube-apiserver answers: 201 for a create, 200 for an update (201 when
+it created), 200 for a delete that removed the object and 202 for one that only marked
+it (finalizers, grace period), 405 for a verb the resource does not support.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import yaml
+from aiohttp import web
+
+from . import status
+from .decoding import decode, field_validation, warning_headers
+from .listing import ListOptions, list_body, list_objects
+from .registry import DeleteOptions, Registry
+from .requestinfo import RequestInfo
+from .stored import Object, StoredObject
+from .watch import serve_watch
+
+_JSON = "application/json"
+_YAML = "application/yaml"
+_ACCEPTED_BODIES = (_JSON, _YAML)
+
+
+def json_response(document: object, code: int = 200) -> web.Response:
+    return web.Response(body=orjson.dumps(document), status=code, content_type=_JSON)
+
+
+def object_response(
+    obj: StoredObject, code: int = 200, warnings: list[str] | None = None
+) -> web.Response:
+    response = web.Response(body=obj.raw, status=code, content_type=_JSON)
+    for name, value in warning_headers(warnings or []):
+        response.headers.add(name, value)
+    return response
+
+
+async def read_body(request: web.Request) -> Any:
+    """The request body decoded from JSON or YAML; 415/400 otherwise."""
+    raw = await request.read()
+    content_type = request.content_type
+    if content_type == _JSON or not request.headers.get("Content-Type"):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError as e:
+            raise status.bad_request(f"error decoding JSON: {e}") from None
+    if content_type in (_YAML, "application/yaml", "text/yaml"):
+        try:
+            return yaml.safe_load(raw)
+        except yaml.YAMLError as e:
+            raise status.bad_request(f"error decoding YAML: {e}") from None
+    raise status.unsupported_media_type(_ACCEPTED_BODIES)
+
+
+async def read_object(request: web.Request) -> Object:
+    body = await read_body(request)
+    if not isinstance(body, dict):
+        raise status.bad_request(
+            f"the body of the request must be a JSON object, not {type(body).__name__}"
+        )
+    return body
+
+
+def _dry_run(request: web.Request) -> bool:
+    values = request.query.getall("dryRun", [])
+    for value in values:
+        if value != "All":
+            raise status.bad_request(f"Invalid dryRun value: {value!r}; only 'All' is supported")
+    return bool(values)
+
+
+def _not_allowed(registry: Registry, verb: str, subresource: str) -> status.StatusError:
+    resource = f"{registry.info.plural}/{subresource}" if subresource else registry.info.plural
+    return status.method_not_allowed(resource, verb, registry.info.group)
+
+
+async def dispatch(
+    request: web.Request, registry: Registry, info: RequestInfo
+) -> web.StreamResponse:
+    """Routes a resource request to its verb's handler."""
+    verb, sub = info.verb, info.subresource
+    allowed = registry.info.verbs
+    if sub:
+        sub_info = registry.info.subresource(sub)
+        if sub_info is None or sub not in ("status",):
+            raise status.StatusError(
+                404, "NotFound", "the server could not find the requested resource", {}
+            )
+        allowed = sub_info.verbs
+    if verb not in allowed:
+        raise _not_allowed(registry, verb, sub)
+    namespace = info.namespace if registry.info.namespaced else ""
+    if registry.info.namespaced and not namespace and verb not in ("list", "watch"):
+        raise status.bad_request("the namespace of the provided object must be set")
+    if verb in ("list", "watch"):
+        options = ListOptions.from_query(request.query, registry.strategy.field_labels)
+        if verb == "watch":
+            return await serve_watch(request, registry, namespace, options)
+        page = await list_objects(registry, namespace, options)
+        return web.Response(body=list_body(registry, page), content_type=_JSON)
+    name = info.parts[1] if len(info.parts) > 1 else ""
+    if verb == "get":
+        return object_response(await registry.get(namespace, name))
+    if verb == "create":
+        mode = field_validation(request.query)
+        obj = await read_object(request)
+        warnings = decode(registry, obj, mode)
+        created = await registry.create(namespace, obj, dry_run=_dry_run(request))
+        return object_response(created, 201, warnings)
+    if verb == "update":
+        return await _update(request, registry, namespace, name, sub)
+    if verb == "delete":
+        return await _delete(request, registry, namespace, name)
+    if verb == "deletecollection":
+        return await _delete_collection(request, registry, namespace)
+    raise _not_allowed(registry, verb, sub)
+
+
+async def _update(
+    request: web.Request, registry: Registry, namespace: str, name: str, sub: str
+) -> web.Response:
+    mode = field_validation(request.query)
+    obj = await read_object(request)
+    warnings = decode(registry, obj, mode)
+    written, created = await registry.update(
+        namespace,
+        name,
+        lambda _current: obj,
+        subresource=sub,
+        dry_run=_dry_run(request),
+        create_if_absent=obj,
+    )
+    return object_response(written, 201 if created else 200, warnings)
+
+
+def _delete_options(request: web.Request, body: Any) -> DeleteOptions:
+    if body is None:
+        body = {}
+    if not isinstance(body, dict):
+        raise status.bad_request("the body of a delete must be a DeleteOptions object")
+    query = request.query
+    grace = query.get("gracePeriodSeconds", body.get("gracePeriodSeconds"))
+    try:
+        grace_seconds = None if grace is None else int(grace)
+    except (TypeError, ValueError):
+        raise status.bad_request(f"invalid gracePeriodSeconds {grace!r}") from None
+    policy = query.get("propagationPolicy", body.get("propagationPolicy"))
+    if policy not in (None, "Orphan", "Background", "Foreground"):
+        raise status.bad_request(
+            f'propagationPolicy: Unsupported value: "{policy}": supported values: '
+            '"Foreground", "Background", "Orphan"'
+        )
+    if body.get("orphanDependents") is True and policy is None:
+        policy = "Orphan"
+    preconditions = body.get("preconditions") or {}
+    dry_run = _dry_run(request) or body.get("dryRun") == ["All"]
+    return DeleteOptions(
+        grace_period_seconds=grace_seconds,
+        propagation_policy=policy,
+        precondition_uid=preconditions.get("uid"),
+        precondition_resource_version=preconditions.get("resourceVersion"),
+        dry_run=dry_run,
+    )
+
+
+async def _delete(
+    request: web.Request, registry: Registry, namespace: str, name: str
+) -> web.Response:
+    raw = await request.read()
+    body = orjson.loads(raw) if raw.strip() else None
+    options = _delete_options(request, body)
+    result = await registry.delete(namespace, name, options)
+    if result.metadata.get("deletionTimestamp") and not options.dry_run:
+        return object_response(result, 202)
+    return json_response(
+        {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Success",
+            "details": {
+                "name": name,
+                "group": registry.info.group,
+                "kind": registry.info.plural,
+                "uid": result.metadata.get("uid", ""),
+            },
+        }
+    )
+
+
+async def _delete_collection(
+    request: web.Request, registry: Registry, namespace: str
+) -> web.Response:
+    raw = await request.read()
+    options = _delete_options(request, orjson.loads(raw) if raw.strip() else None)
+    listing = ListOptions.from_query(request.query, registry.strategy.field_labels)
+    page = await list_objects(registry, namespace, listing)
+    deleted = []
+    for obj in page.items:
+        try:
+            deleted.append(await registry.delete(obj.namespace, obj.name, options))
+        except status.StatusError as e:
+            if e.code != 404:
+                raise
+    page = type(page)(deleted, page.revision)
+    return web.Response(body=list_body(registry, page), content_type=_JSON)

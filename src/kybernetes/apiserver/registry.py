@@ -1,0 +1,336 @@
+"""Generic REST storage: create, get, list, update and delete for any resource.
+
+The counterpart of kube-apiserver's generic registry store. Reads come from the
+`WatchCache` once it has caught up with the store (consistent reads), or from the
+store itself for an exact older revision or a later page of a paginated list. Writes
+go to the store with compare-and-swap on the resource version, through the kind's
+`Strategy` (reset, keep, bump generation, validate).
+
+Invariants:
+- `metadata.resourceVersion` is the store revision of the object's last write; an
+  update carrying one writes only if the object is still at that version (409
+  otherwise); one without it retries against fresh state.
+- An update that changes nothing writes nothing and returns the stored object.
+- A delete of an object with finalizers (or a graceful delete) only sets
+  `deletionTimestamp`; the object goes when its last finalizer is removed.
+- `dry_run` runs every check and returns the result without writing.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from kybernetes.api.resources import ResourceInfo
+from kybernetes.api.validation.errors import FieldError
+from kybernetes.store import Conflict, KeyExists, KeyNotFound, Store
+
+from . import status
+from .status import StatusCause, StatusError
+from .stored import Object, StoredObject, collection_prefix, encode_for_store, object_key
+from .strategy import Strategy
+from .watchcache import WatchCache
+
+_NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
+_MODIFIED = (
+    "the object has been modified; please apply your changes to the latest version and try again"
+)
+
+Mutation = Callable[[Object], Object]
+"""Computes an update's new object from a copy of the current one (patch, apply)."""
+
+
+def now_rfc3339(now: datetime | None = None) -> str:
+    return (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteOptions:
+    """The parts of `metav1.DeleteOptions` the registry acts on."""
+
+    grace_period_seconds: int | None = None
+    propagation_policy: str | None = None
+    precondition_uid: str | None = None
+    precondition_resource_version: str | None = None
+    dry_run: bool = False
+
+
+@dataclass(slots=True)
+class Registry:
+    """REST storage of one resource (one row of the resource table)."""
+
+    info: ResourceInfo
+    strategy: Strategy
+    store: Store
+    cache: WatchCache
+    namespace_exists: Callable[[str], Awaitable[None]] | None = None
+    """Raises 404/403 unless a namespace exists and is not terminating."""
+
+    # --- keys and errors -----------------------------------------------------------
+
+    @property
+    def storage_prefix(self) -> str:
+        assert self.info.storage is not None
+        return self.info.storage.prefix
+
+    def key(self, namespace: str, name: str) -> str:
+        return object_key(self.storage_prefix, namespace if self.info.namespaced else "", name)
+
+    def prefix(self, namespace: str = "") -> str:
+        return collection_prefix(self.storage_prefix, namespace if self.info.namespaced else "")
+
+    def not_found(self, name: str) -> StatusError:
+        return status.not_found(self.info.plural, name, self.info.group)
+
+    def conflict(self, name: str, reason: str = _MODIFIED) -> StatusError:
+        return status.conflict(self.info.plural, name, reason, self.info.group)
+
+    def invalid(self, name: str, errors: list[FieldError]) -> StatusError:
+        causes = [StatusCause(e.type.value, e.body(), e.field) for e in errors]
+        return status.invalid(self.info.kind, name, causes, self.info.group)
+
+    # --- reads ---------------------------------------------------------------------
+
+    def cached(self, namespace: str = "") -> list[StoredObject]:
+        """The cache's objects of this resource (in one namespace), in key order."""
+        return self.cache.list(self.prefix(), namespaced=self.info.namespaced, namespace=namespace)
+
+    async def get(self, namespace: str, name: str) -> StoredObject:
+        """The object now (a consistent read); 404 if absent."""
+        key = self.key(namespace, name)
+        try:
+            await self.cache.wait_fresh()
+            found = self.cache.get(key)
+        except TimeoutError:
+            kv = await self.store.get(key)
+            found = StoredObject.from_kv(kv) if kv else None
+        if found is None:
+            raise self.not_found(name)
+        return found
+
+    # --- writes --------------------------------------------------------------------
+
+    def check_identity(self, obj: Object, namespace: str, name: str | None = None) -> None:
+        """400 unless the body's kind, apiVersion, namespace (and name) fit the URL."""
+        info = self.info
+        if obj.get("apiVersion") not in (None, "", info.group_version):
+            raise status.bad_request(
+                f"the API version in the data ({obj['apiVersion']}) does not match the "
+                f"expected API version ({info.group_version})"
+            )
+        if obj.get("kind") not in (None, "", info.kind):
+            raise status.bad_request(
+                f"the kind in the data ({obj['kind']}) does not match the expected kind "
+                f"({info.kind})"
+            )
+        obj["apiVersion"], obj["kind"] = info.group_version, info.kind
+        meta = obj.get("metadata")
+        if not isinstance(meta, dict):
+            meta = obj["metadata"] = {}
+        if info.namespaced:
+            if meta.get("namespace") not in (None, "", namespace):
+                raise status.bad_request(
+                    "the namespace of the provided object does not match the namespace "
+                    "sent on the request"
+                )
+            meta["namespace"] = namespace
+        if name is not None and meta.get("name") not in (None, "", name):
+            raise status.bad_request(
+                f"the name of the object ({meta['name']}) does not match the name on the URL "
+                f"({name})"
+            )
+        if name is not None:
+            meta["name"] = name
+
+    async def create(self, namespace: str, obj: Object, *, dry_run: bool = False) -> StoredObject:
+        """Creates the object (201); 409 AlreadyExists, 422 Invalid, 404 namespace."""
+        self.check_identity(obj, namespace)
+        meta = obj["metadata"]
+        if not meta.get("name") and meta.get("generateName"):
+            meta["name"] = meta["generateName"] + "".join(
+                secrets.choice(_NAME_CHARS) for _ in range(5)
+            )
+        meta.pop("resourceVersion", None)
+        meta.pop("deletionTimestamp", None)
+        meta.pop("deletionGracePeriodSeconds", None)
+        meta["uid"] = str(uuid.uuid4())
+        meta["creationTimestamp"] = now_rfc3339()
+        self.strategy.prepare_for_create(obj)
+        errors = self.strategy.validate(obj)
+        name = meta.get("name", "")
+        if errors:
+            raise self.invalid(name, errors)
+        if self.info.namespaced and self.namespace_exists is not None:
+            await self.namespace_exists(namespace)
+        key = self.key(namespace, name)
+        if dry_run:
+            if self.cache.get(key) is not None:
+                raise status.already_exists(self.info.plural, name, self.info.group)
+            return StoredObject.unsaved(key, obj)
+        try:
+            kv = await self.store.create(key, encode_for_store(obj))
+        except KeyExists:
+            raise status.already_exists(self.info.plural, name, self.info.group) from None
+        return StoredObject.from_kv(kv)
+
+    async def update(
+        self,
+        namespace: str,
+        name: str,
+        mutate: Mutation,
+        *,
+        subresource: str = "",
+        dry_run: bool = False,
+        create_if_absent: Object | None = None,
+    ) -> tuple[StoredObject, bool]:
+        """Writes `mutate(current)`; returns the result and whether it was created.
+
+        The new object's resourceVersion, if set, must match the stored one (409).
+        Retries with fresh state when the store moved underneath and the new object
+        did not pin a resourceVersion.
+        """
+        key = self.key(namespace, name)
+        while True:
+            kv = await self.store.get(key)
+            if kv is None:
+                if create_if_absent is not None and self.strategy.allow_create_on_update:
+                    return await self.create(namespace, create_if_absent, dry_run=dry_run), True
+                raise self.not_found(name)
+            current = StoredObject.from_kv(kv)
+            new = mutate(current.mutable())
+            self.check_identity(new, namespace, name)
+            pinned = new["metadata"].get("resourceVersion")
+            if pinned and pinned != str(kv.mod_revision):
+                raise self.conflict(name)
+            self._prepare_update(new, current.obj, subresource)
+            new["metadata"]["resourceVersion"] = str(kv.mod_revision)
+            errors = self.strategy.validate_update(new, current.obj)
+            if errors:
+                raise self.invalid(name, errors)
+            if dry_run:
+                return StoredObject.unsaved(key, new, kv.mod_revision), False
+            if new == current.obj:
+                return current, False
+            if _finalized(new):
+                return await self._delete_now(key, name, kv.mod_revision), False
+            try:
+                written = await self.store.update(
+                    key, encode_for_store(new), expected_mod_revision=kv.mod_revision
+                )
+            except (Conflict, KeyNotFound):
+                if pinned:
+                    raise self.conflict(name) from None
+                continue
+            return StoredObject.from_kv(written), False
+
+    def _prepare_update(self, new: Object, old: Object, subresource: str) -> None:
+        meta, old_meta = new["metadata"], old["metadata"]
+        for immutable in ("uid", "creationTimestamp", "deletionTimestamp", "generation"):
+            if immutable in old_meta:
+                meta[immutable] = old_meta[immutable]
+            else:
+                meta.pop(immutable, None)
+        if "deletionGracePeriodSeconds" in old_meta:
+            meta["deletionGracePeriodSeconds"] = old_meta["deletionGracePeriodSeconds"]
+        if subresource == "status":
+            self.strategy.prepare_for_status_update(new, old)
+        else:
+            self.strategy.prepare_for_update(new, old)
+
+    async def delete(self, namespace: str, name: str, options: DeleteOptions) -> StoredObject:
+        """Deletes now, or marks for deletion when finalizers or a grace period say to.
+
+        Returns the object's last state (with `deletionTimestamp` when only marked).
+        """
+        key = self.key(namespace, name)
+        while True:
+            kv = await self.store.get(key)
+            if kv is None:
+                raise self.not_found(name)
+            current = StoredObject.from_kv(kv)
+            self._check_preconditions(current, options)
+            marked = self._mark_deleted(current.mutable(), options)
+            if options.dry_run:
+                return StoredObject.unsaved(key, marked or current.obj, kv.mod_revision)
+            try:
+                if marked is None:
+                    return await self._delete_now(key, name, kv.mod_revision)
+                if marked == current.obj:
+                    return current
+                written = await self.store.update(
+                    key, encode_for_store(marked), expected_mod_revision=kv.mod_revision
+                )
+                return StoredObject.from_kv(written)
+            except StatusError:
+                raise
+            except (Conflict, KeyNotFound):
+                continue
+
+    def _check_preconditions(self, current: StoredObject, options: DeleteOptions) -> None:
+        meta = current.metadata
+        uid = options.precondition_uid
+        if uid is not None and uid != meta.get("uid"):
+            raise self.conflict(
+                current.name,
+                f"Precondition failed: UID in precondition: {uid}, UID in object meta: "
+                f"{meta.get('uid', '')}",
+            )
+        rv = options.precondition_resource_version
+        if rv is not None and rv != meta.get("resourceVersion"):
+            raise self.conflict(
+                current.name,
+                "Precondition failed: ResourceVersion in precondition: "
+                f"{rv}, ResourceVersion in object meta: {meta.get('resourceVersion')}",
+            )
+
+    def _mark_deleted(self, obj: Object, options: DeleteOptions) -> Object | None:
+        """The object marked for deletion, or None if it can be deleted now."""
+        meta = obj["metadata"]
+        finalizers: list[str] = list(meta.get("finalizers") or [])
+        policy = options.propagation_policy
+        if policy == "Foreground" and "foregroundDeletion" not in finalizers:
+            finalizers.append("foregroundDeletion")
+        elif policy == "Orphan" and "orphan" not in finalizers:
+            finalizers.append("orphan")
+        grace = options.grace_period_seconds
+        if grace is None:
+            grace = self.strategy.grace_period(obj)
+        if meta.get("deletionTimestamp"):
+            # Already terminating: a shorter grace period may still shorten it.
+            current = meta.get("deletionGracePeriodSeconds")
+            if current is not None and grace < current:
+                meta["deletionGracePeriodSeconds"] = grace
+                if grace == 0 and not finalizers:
+                    return None
+            return obj
+        if not finalizers and grace <= 0:
+            return None
+        meta["finalizers"] = finalizers
+        meta["deletionTimestamp"] = now_rfc3339(datetime.now(UTC) + timedelta(seconds=grace))
+        meta["deletionGracePeriodSeconds"] = grace
+        if self.strategy.tracks_generation:
+            meta["generation"] = meta.get("generation", 1) + 1
+        return obj
+
+    async def _delete_now(self, key: str, name: str, revision: int) -> StoredObject:
+        try:
+            kv = await self.store.delete(key, expected_mod_revision=revision)
+        except KeyNotFound:
+            raise self.not_found(name) from None
+        except Conflict:
+            raise self.conflict(name) from None
+        return StoredObject.from_kv(kv)
+
+
+def _finalized(obj: Object) -> bool:
+    """True when an object being deleted with no grace period left has no finalizers
+    left either: the update that removed the last one deletes it."""
+    meta = obj["metadata"]
+    return (
+        bool(meta.get("deletionTimestamp"))
+        and meta.get("deletionGracePeriodSeconds") == 0
+        and not meta.get("finalizers")
+    )

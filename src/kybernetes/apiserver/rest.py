@@ -1,0 +1,127 @@
+"""The REST API: routes every `/api` and `/apis` request to discovery or a registry.
+
+One catch-all route per prefix; the resource is looked up in the `ResourceTable` on
+each request, so resources added at run time (CRDs) are served at once. Each verb's
+handler lives in `handlers.py`; this module owns the lookup, the registries (one per
+resource, built on first use) and the namespace-existence check writes go through.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from kybernetes.api.resources import ResourceInfo, ResourceTable
+from kybernetes.store import Store
+
+from . import discovery, handlers, status
+from .handlers import json_response
+from .registry import Registry
+from .requestinfo import REQUEST_INFO_KEY, RequestInfo
+from .stored import object_key
+from .strategy import strategy_for
+from .watchcache import WatchCache
+
+
+class API:
+    """The served resources and their registries."""
+
+    def __init__(self, store: Store, cache: WatchCache, table: ResourceTable) -> None:
+        self.store = store
+        self.cache = cache
+        self.table = table
+        self._registries: dict[ResourceInfo, Registry] = {}
+
+    def registry(self, info: ResourceInfo) -> Registry:
+        registry = self._registries.get(info)
+        if registry is None:
+            registry = Registry(info, strategy_for(info), self.store, self.cache)
+            registry.namespace_exists = self.check_namespace
+            self._registries[info] = registry
+        return registry
+
+    def lookup(self, request_info: RequestInfo) -> ResourceInfo:
+        """The resource a request addresses; 404 if the server has no such resource."""
+        info = self.table.get(
+            request_info.api_group, request_info.api_version, request_info.resource
+        )
+        if info is None or info.storage is None:
+            raise status.StatusError(
+                404, "NotFound", "the server could not find the requested resource", {}
+            )
+        return info
+
+    async def check_namespace(self, namespace: str) -> None:
+        """404 if the namespace does not exist, 403 if it is being terminated."""
+        key = object_key("namespaces", "", namespace)
+        found = self.cache.get(key)
+        if found is None:
+            kv = await self.store.get(key)  # the cache may lag a just-created namespace
+            if kv is None:
+                raise status.not_found("namespaces", namespace)
+            phase = b'"phase":"Terminating"' in kv.value
+        else:
+            phase = (found.obj.get("status") or {}).get("phase") == "Terminating"
+        if phase:
+            raise status.StatusError(
+                403,
+                "Forbidden",
+                f"unable to create new content in namespace {namespace} because it is being "
+                "terminated",
+                {
+                    "name": namespace,
+                    "kind": "namespaces",
+                    "causes": [
+                        {
+                            "reason": "NamespaceTerminating",
+                            "message": f"namespace {namespace} is being terminated",
+                            "field": "metadata.namespace",
+                        }
+                    ],
+                },
+            )
+
+
+API_KEY = web.AppKey("api", API)
+
+
+async def discovery_handler(request: web.Request) -> web.StreamResponse:
+    """/api, /api/v1, /apis, /apis/GROUP, /apis/GROUP/VERSION."""
+    api = request.app[API_KEY]
+    parts = [p for p in request.path.strip("/").split("/") if p]
+    document: object | None = None
+    if parts == ["api"]:
+        document = discovery.api_versions(request.host)
+    elif parts[0] == "api" and len(parts) == 2:
+        document = discovery.api_resource_list(api.table, "", parts[1])
+    elif parts == ["apis"]:
+        document = discovery.api_group_list(api.table)
+    elif len(parts) == 2:
+        document = discovery.api_group(api.table, parts[1])
+    elif len(parts) == 3:
+        document = discovery.api_resource_list(api.table, parts[1], parts[2])
+    if document is None:
+        raise status.StatusError(
+            404, "NotFound", "the server could not find the requested resource", {}
+        )
+    return json_response(document)
+
+
+async def api_handler(request: web.Request) -> web.StreamResponse:
+    """Every request under /api and /apis."""
+    request_info = request[REQUEST_INFO_KEY]
+    if not request_info.is_resource_request:
+        if request.method != "GET":
+            raise status.StatusError(
+                405, "MethodNotAllowed", "the server does not allow this method", {}
+            )
+        return await discovery_handler(request)
+    api = request.app[API_KEY]
+    registry = api.registry(api.lookup(request_info))
+    return await handlers.dispatch(request, registry, request_info)
+
+
+def add_api_routes(app: web.Application, api: API) -> None:
+    app[API_KEY] = api
+    for prefix in ("/api", "/apis"):
+        app.router.add_route("*", prefix, api_handler)
+        app.router.add_route("*", prefix + "/{tail:.*}", api_handler)

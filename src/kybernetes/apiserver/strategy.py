@@ -1,0 +1,195 @@
+"""How each kind is created, updated and deleted: Kubernetes' REST strategies.
+
+A `Strategy` holds the per-kind rules the generic `Registry` applies around every
+write: what a create resets (status), what an update may not change (status through
+the main resource, spec through `/status`), when `metadata.generation` moves,
+validation, the field labels a field selector may use, and graceful deletion.
+`strategy_for(info)` picks the kind's strategy; kinds without special rules get the
+generic one built from the resource table (status subresource → status reset).
+
+Invariants: strategies are stateless and mutate only the object they are handed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kybernetes.api.resources import ResourceInfo
+from kybernetes.api.validation.errors import FieldError
+from kybernetes.api.validation.metadata import validate_object_meta, validate_object_meta_update
+from kybernetes.api.validation.names import (
+    NameValidator,
+    name_is_dns1035_label,
+    name_is_dns_label,
+    name_is_dns_subdomain,
+)
+
+Object = dict[str, Any]
+
+# Kinds whose spec changes bump metadata.generation (those with a spec and a status
+# that reports `observedGeneration`).
+_GENERATION_KINDS = frozenset(
+    {
+        ("apps", "Deployment"),
+        ("apps", "ReplicaSet"),
+        ("apps", "StatefulSet"),
+        ("apps", "DaemonSet"),
+        ("batch", "Job"),
+        ("batch", "CronJob"),
+        ("", "ReplicationController"),
+        ("policy", "PodDisruptionBudget"),
+        ("apiextensions.k8s.io", "CustomResourceDefinition"),
+    }
+)
+# Kinds that `PUT` may create when absent (AllowCreateOnUpdate in Kubernetes).
+_CREATE_ON_UPDATE = frozenset(
+    {("", "Endpoints"), ("", "Event"), ("events.k8s.io", "Event"), ("coordination.k8s.io", "Lease")}
+)
+# Kinds whose `metadata.name` follows another rule than DNS-1123 subdomain.
+_NAME_RULES: dict[tuple[str, str], NameValidator] = {
+    ("", "Namespace"): name_is_dns_label,
+    ("", "Service"): name_is_dns1035_label,
+}
+# Extra field-selector labels per kind, beyond metadata.name and metadata.namespace.
+_FIELD_LABELS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("", "Pod"): (
+        "spec.nodeName",
+        "spec.restartPolicy",
+        "spec.schedulerName",
+        "spec.serviceAccountName",
+        "spec.hostNetwork",
+        "status.phase",
+        "status.podIP",
+        "status.nominatedNodeName",
+    ),
+    ("", "Node"): ("spec.unschedulable",),
+    ("", "Namespace"): ("status.phase",),
+    ("", "Secret"): ("type",),
+    ("", "Event"): (
+        "involvedObject.kind",
+        "involvedObject.namespace",
+        "involvedObject.name",
+        "involvedObject.uid",
+        "involvedObject.apiVersion",
+        "involvedObject.resourceVersion",
+        "involvedObject.fieldPath",
+        "reason",
+        "reportingComponent",
+        "source",
+        "type",
+    ),
+    ("", "ReplicationController"): ("status.replicas",),
+    ("apps", "ReplicaSet"): ("status.replicas",),
+    ("batch", "Job"): ("status.successful",),
+    ("certificates.k8s.io", "CertificateSigningRequest"): ("spec.signerName",),
+}
+
+
+def _lookup(obj: Object, path: str) -> str:
+    value: Any = obj
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):  # Event's `source` is {component, host}
+        return str(value.get("component", ""))
+    return str(value)
+
+
+class Strategy:
+    """The generic rules, specialised per kind by the tables above and subclasses."""
+
+    def __init__(self, info: ResourceInfo) -> None:
+        gk = (info.group, info.kind)
+        self.info = info
+        self.has_status = info.subresource("status") is not None
+        self.tracks_generation = gk in _GENERATION_KINDS
+        self.allow_create_on_update = gk in _CREATE_ON_UPDATE
+        self.name_validator = _NAME_RULES.get(gk, name_is_dns_subdomain)
+        self.field_labels = ("metadata.name", "metadata.namespace", *_FIELD_LABELS.get(gk, ()))
+
+    def prepare_for_create(self, obj: Object) -> None:
+        """Resets what a client may not set on create (status of kinds with /status)."""
+        if self.has_status:
+            obj.pop("status", None)
+        if self.tracks_generation:
+            obj["metadata"]["generation"] = 1
+
+    def prepare_for_update(self, new: Object, old: Object) -> None:
+        """Keeps the status (it changes through /status) and bumps the generation when
+        anything but metadata and status changed."""
+        if self.has_status:
+            if "status" in old:
+                new["status"] = old["status"]
+            else:
+                new.pop("status", None)
+        if self.tracks_generation:
+            generation = old["metadata"].get("generation", 1)
+            if _without(new, "metadata", "status") != _without(old, "metadata", "status"):
+                generation += 1
+            new["metadata"]["generation"] = generation
+
+    def prepare_for_status_update(self, new: Object, old: Object) -> None:
+        """A /status write changes only the status: everything else comes from `old`."""
+        status = new.get("status")
+        new.clear()
+        new.update({k: v for k, v in old.items() if k != "status"})
+        if status is not None:
+            new["status"] = status
+
+    def validate(self, obj: Object) -> list[FieldError]:
+        return validate_object_meta(obj["metadata"], self.info.namespaced, self.name_validator)
+
+    def validate_update(self, new: Object, old: Object) -> list[FieldError]:
+        return validate_object_meta_update(new["metadata"], old["metadata"])
+
+    def fields(self, obj: Object) -> dict[str, str]:
+        """The field-selector view of an object (`metadata.name` and the kind's labels)."""
+        return {label: _lookup(obj, label) for label in self.field_labels}
+
+    def grace_period(self, obj: Object) -> int:
+        """Seconds a delete waits for the object's owner (a kubelet) to finish; 0 for
+        immediate deletion."""
+        return 0
+
+
+def _without(obj: Object, *keys: str) -> Object:
+    return {k: v for k, v in obj.items() if k not in keys}
+
+
+class NamespaceStrategy(Strategy):
+    """Namespaces start Active with the `kubernetes` finalizer."""
+
+    def prepare_for_create(self, obj: Object) -> None:
+        super().prepare_for_create(obj)
+        obj["status"] = {"phase": "Active"}
+        spec = obj.setdefault("spec", {})
+        finalizers = spec.setdefault("finalizers", [])
+        if "kubernetes" not in finalizers:
+            finalizers.append("kubernetes")
+
+
+class PodStrategy(Strategy):
+    """Pods start Pending and are deleted gracefully once scheduled."""
+
+    def prepare_for_create(self, obj: Object) -> None:
+        super().prepare_for_create(obj)
+        obj["status"] = {"phase": "Pending"}
+
+    def grace_period(self, obj: Object) -> int:
+        spec = obj.get("spec") or {}
+        if not spec.get("nodeName"):
+            return 0
+        return int(spec.get("terminationGracePeriodSeconds", 30))
+
+
+_STRATEGIES: dict[tuple[str, str], type[Strategy]] = {
+    ("", "Namespace"): NamespaceStrategy,
+    ("", "Pod"): PodStrategy,
+}
+
+
+def strategy_for(info: ResourceInfo) -> Strategy:
+    return _STRATEGIES.get((info.group, info.kind), Strategy)(info)

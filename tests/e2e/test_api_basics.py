@@ -1,0 +1,155 @@
+"""The API server's core verbs, driven by the official Python client and kubectl."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+from kubernetes import client, watch
+from kubernetes.client.rest import ApiException
+
+from tests.e2e.conftest import Cluster
+
+
+def configmap(name: str, **labels: str) -> client.V1ConfigMap:
+    return client.V1ConfigMap(
+        metadata=client.V1ObjectMeta(name=name, labels=labels or None), data={"k": "v"}
+    )
+
+
+def status_of(e: ApiException) -> dict[str, object]:
+    body: dict[str, object] = json.loads(e.body)
+    return body
+
+
+def test_system_namespaces_exist(cluster: Cluster) -> None:
+    names = {
+        ns.metadata.name for ns in client.CoreV1Api(cluster.api_client()).list_namespace().items
+    }
+    assert {"default", "kube-system", "kube-public", "kube-node-lease"} <= names
+
+
+def test_crud_and_errors(cluster: Cluster, namespace: str) -> None:
+    core = client.CoreV1Api(cluster.api_client())
+    created = core.create_namespaced_config_map(namespace, configmap("a", app="web"))
+    assert created.metadata.uid and created.metadata.resource_version
+    assert created.metadata.creation_timestamp is not None
+
+    with pytest.raises(ApiException) as dup:
+        core.create_namespaced_config_map(namespace, configmap("a"))
+    assert dup.value.status == 409
+    assert status_of(dup.value)["reason"] == "AlreadyExists"
+    assert status_of(dup.value)["message"] == 'configmaps "a" already exists'
+
+    got = core.read_namespaced_config_map("a", namespace)
+    assert got.metadata.resource_version == created.metadata.resource_version
+
+    got.data = {"k": "changed"}
+    updated = core.replace_namespaced_config_map("a", namespace, got)
+    assert int(updated.metadata.resource_version) > int(created.metadata.resource_version)
+
+    got.data = {"k": "stale"}  # still carries the old resourceVersion
+    with pytest.raises(ApiException) as stale:
+        core.replace_namespaced_config_map("a", namespace, got)
+    assert stale.value.status == 409
+    assert status_of(stale.value)["message"] == (
+        'Operation cannot be fulfilled on configmaps "a": the object has been modified; '
+        "please apply your changes to the latest version and try again"
+    )
+
+    core.delete_namespaced_config_map("a", namespace)
+    with pytest.raises(ApiException) as missing:
+        core.read_namespaced_config_map("a", namespace)
+    assert missing.value.status == 404
+    assert status_of(missing.value)["message"] == 'configmaps "a" not found'
+
+
+def test_invalid_name_is_422_naming_the_field(cluster: Cluster, namespace: str) -> None:
+    core = client.CoreV1Api(cluster.api_client())
+    with pytest.raises(ApiException) as invalid:
+        core.create_namespaced_config_map(namespace, configmap("Not_Valid"))
+    body = status_of(invalid.value)
+    assert invalid.value.status == 422
+    assert body["reason"] == "Invalid"
+    causes = body["details"]["causes"]  # type: ignore[index]
+    assert causes[0]["field"] == "metadata.name"
+    assert causes[0]["reason"] == "FieldValueInvalid"
+
+
+def test_missing_namespace_is_404(cluster: Cluster) -> None:
+    core = client.CoreV1Api(cluster.api_client())
+    with pytest.raises(ApiException) as missing:
+        core.create_namespaced_config_map("no-such-namespace", configmap("a"))
+    assert missing.value.status == 404
+    assert status_of(missing.value)["message"] == 'namespaces "no-such-namespace" not found'
+
+
+def test_list_selectors_and_pages(cluster: Cluster, namespace: str) -> None:
+    core = client.CoreV1Api(cluster.api_client())
+    for i in range(7):
+        core.create_namespaced_config_map(namespace, configmap(f"c{i}", tier="a" if i % 2 else "b"))
+    assert len(core.list_namespaced_config_map(namespace, label_selector="tier=a").items) == 3
+    assert (
+        len(core.list_namespaced_config_map(namespace, label_selector="tier in (a,b)").items) == 7
+    )
+    only = core.list_namespaced_config_map(namespace, field_selector="metadata.name=c3").items
+    assert [c.metadata.name for c in only] == ["c3"]
+
+    first = core.list_namespaced_config_map(namespace, limit=3)
+    assert [c.metadata.name for c in first.items] == ["c0", "c1", "c2"]
+    core.delete_namespaced_config_map("c4", namespace)  # the next pages still see c4
+    second = core.list_namespaced_config_map(namespace, limit=3, _continue=first.metadata._continue)
+    assert [c.metadata.name for c in second.items] == ["c3", "c4", "c5"]
+    assert second.metadata.resource_version == first.metadata.resource_version
+
+    with pytest.raises(ApiException) as bad:
+        core.list_namespaced_config_map(namespace, field_selector="data.k=v")
+    assert bad.value.status == 400
+    assert "field label not supported: data.k" in status_of(bad.value)["message"]  # type: ignore[operator]
+
+
+def test_watch_from_list_resource_version_sees_changes_in_order(
+    cluster: Cluster, namespace: str
+) -> None:
+    core = client.CoreV1Api(cluster.api_client())
+    listed = core.list_namespaced_config_map(namespace)
+    seen: list[tuple[str, str]] = []
+    w = watch.Watch()
+
+    def consume() -> None:
+        for event in w.stream(
+            core.list_namespaced_config_map,
+            namespace,
+            resource_version=listed.metadata.resource_version,
+            timeout_seconds=20,
+        ):
+            seen.append((event["type"], event["object"].metadata.name))
+            if len(seen) == 3:
+                w.stop()
+
+    reader = threading.Thread(target=consume)
+    reader.start()
+    cm = core.create_namespaced_config_map(namespace, configmap("w"))
+    cm.data = {"k": "2"}
+    core.replace_namespaced_config_map("w", namespace, cm)
+    core.delete_namespaced_config_map("w", namespace)
+    reader.join(timeout=30)
+    assert seen == [("ADDED", "w"), ("MODIFIED", "w"), ("DELETED", "w")]
+
+
+def test_kubectl_get_and_error_forms(cluster: Cluster, namespace: str) -> None:
+    out = cluster.kubectl("get", "configmap", "nope", "-n", namespace, check=False)
+    assert 'Error from server (NotFound): configmaps "nope" not found' in out
+    manifest = json.dumps(
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "k"}, "data": {"a": "b"}}
+    )
+    cluster.kubectl("create", "--validate=false", "-n", namespace, "-f", "-", stdin=manifest)
+    assert cluster.kubectl("get", "cm", "k", "-n", namespace, "-o", "jsonpath={.data.a}") == "b"
+    out = cluster.kubectl(
+        "create", "--validate=false", "-n", namespace, "-f", "-", stdin=manifest, check=False
+    )
+    assert (
+        'Error from server (AlreadyExists): error when creating "STDIN": '
+        'configmaps "k" already exists' in out
+    )
