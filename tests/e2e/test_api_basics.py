@@ -153,3 +153,28 @@ def test_kubectl_get_and_error_forms(cluster: Cluster, namespace: str) -> None:
         'Error from server (AlreadyExists): error when creating "STDIN": '
         'configmaps "k" already exists' in out
     )
+
+
+def test_pod_binding_assigns_once(cluster: Cluster, namespace: str) -> None:
+    core = client.CoreV1Api(cluster.api_client())
+    pod = client.V1Pod(
+        metadata=client.V1ObjectMeta(name="p"),
+        spec=client.V1PodSpec(containers=[client.V1Container(name="c", image="busybox")]),
+    )
+    created = core.create_namespaced_pod(namespace, pod)
+    assert created.status.phase == "Pending"
+    binding = client.V1Binding(
+        metadata=client.V1ObjectMeta(name="p"), target=client.V1ObjectReference(name="node-1")
+    )
+    response = core.create_namespaced_pod_binding("p", namespace, binding, _preload_content=False)
+    assert response.status == 201
+    bound = core.read_namespaced_pod("p", namespace)
+    assert bound.spec.node_name == "node-1"
+    assert [(c.type, c.status) for c in bound.status.conditions] == [("PodScheduled", "True")]
+    with pytest.raises(ApiException) as again:
+        core.create_namespaced_pod_binding("p", namespace, binding, _preload_content=False)
+    assert again.value.status == 409
+    assert status_of(again.value)["message"] == (
+        'Operation cannot be fulfilled on pods/binding "p": '
+        'pod p is already assigned to node "node-1"'
+    )

@@ -19,11 +19,13 @@ from .listing import ListOptions, list_body, list_objects
 from .registry import DeleteOptions, Registry
 from .requestinfo import RequestInfo
 from .stored import Object, StoredObject
+from .subresources import SUCCESS_CREATED, bind
 from .watch import serve_watch
 
 _JSON = "application/json"
 _YAML = "application/yaml"
 _ACCEPTED_BODIES = (_JSON, _YAML)
+_SERVED_SUBRESOURCES = frozenset({"status", "binding"})
 
 
 def json_response(document: object, code: int = 200) -> web.Response:
@@ -86,7 +88,7 @@ async def dispatch(
     allowed = registry.info.verbs
     if sub:
         sub_info = registry.info.subresource(sub)
-        if sub_info is None or sub not in ("status",):
+        if sub_info is None or sub not in _SERVED_SUBRESOURCES:
             raise status.StatusError(
                 404, "NotFound", "the server could not find the requested resource", {}
             )
@@ -105,6 +107,9 @@ async def dispatch(
     name = info.parts[1] if len(info.parts) > 1 else ""
     if verb == "get":
         return object_response(await registry.get(namespace, name))
+    if verb == "create" and sub == "binding":
+        await bind(registry, namespace, name, await read_object(request))
+        return json_response(SUCCESS_CREATED, 201)
     if verb == "create":
         mode = field_validation(request.query)
         obj = await read_object(request)

@@ -171,7 +171,7 @@ class Registry:
                 raise status.already_exists(self.info.plural, name, self.info.group)
             return StoredObject.unsaved(key, obj)
         try:
-            kv = await self.store.create(key, encode_for_store(obj))
+            kv = await self.store.create(key, encode_for_store(obj), ttl=self.strategy.ttl)
         except KeyExists:
             raise status.already_exists(self.info.plural, name, self.info.group) from None
         return StoredObject.from_kv(kv)
@@ -218,7 +218,10 @@ class Registry:
                 return await self._delete_now(key, name, kv.mod_revision), False
             try:
                 written = await self.store.update(
-                    key, encode_for_store(new), expected_mod_revision=kv.mod_revision
+                    key,
+                    encode_for_store(new),
+                    expected_mod_revision=kv.mod_revision,
+                    ttl=self.strategy.ttl,
                 )
             except (Conflict, KeyNotFound):
                 if pinned:
@@ -237,8 +240,10 @@ class Registry:
             meta["deletionGracePeriodSeconds"] = old_meta["deletionGracePeriodSeconds"]
         if subresource == "status":
             self.strategy.prepare_for_status_update(new, old)
-        else:
+        elif not subresource:
             self.strategy.prepare_for_update(new, old)
+        # Other subresources (binding, scale) are server code that changes exactly
+        # what it means to.
 
     async def delete(self, namespace: str, name: str, options: DeleteOptions) -> StoredObject:
         """Deletes now, or marks for deletion when finalizers or a grace period say to.

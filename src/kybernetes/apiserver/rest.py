@@ -11,7 +11,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from kybernetes.api.resources import ResourceInfo, ResourceTable
-from kybernetes.store import Store
+from kybernetes.store import Store, Unavailable
 
 from . import discovery, handlers, status
 from .handlers import json_response
@@ -117,7 +117,10 @@ async def api_handler(request: web.Request) -> web.StreamResponse:
         return await discovery_handler(request)
     api = request.app[API_KEY]
     registry = api.registry(api.lookup(request_info))
-    return await handlers.dispatch(request, registry, request_info)
+    try:
+        return await handlers.dispatch(request, registry, request_info)
+    except Unavailable as e:
+        raise status.service_unavailable(f"storage is unavailable: {e}") from None
 
 
 def add_api_routes(app: web.Application, api: API) -> None:

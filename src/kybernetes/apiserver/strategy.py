@@ -45,6 +45,9 @@ _GENERATION_KINDS = frozenset(
 _CREATE_ON_UPDATE = frozenset(
     {("", "Endpoints"), ("", "Event"), ("events.k8s.io", "Event"), ("coordination.k8s.io", "Lease")}
 )
+EVENT_TTL = 3600
+"""Seconds an Event lives in the store (kube-apiserver's default --event-ttl, 1h)."""
+
 # Kinds whose `metadata.name` follows another rule than DNS-1123 subdomain.
 _NAME_RULES: dict[tuple[str, str], NameValidator] = {
     ("", "Namespace"): name_is_dns_label,
@@ -109,6 +112,7 @@ class Strategy:
         self.allow_create_on_update = gk in _CREATE_ON_UPDATE
         self.name_validator = _NAME_RULES.get(gk, name_is_dns_subdomain)
         self.field_labels = ("metadata.name", "metadata.namespace", *_FIELD_LABELS.get(gk, ()))
+        self.ttl = EVENT_TTL if info.kind == "Event" else None
 
     def prepare_for_create(self, obj: Object) -> None:
         """Resets what a client may not set on create (status of kinds with /status)."""

@@ -118,3 +118,17 @@ def test_server_writes_kubeconfig_serves_and_stops_cleanly(
     os.kill(proc.pid, sig)
     assert proc.wait(timeout=20) == 0
     assert (data_dir / "state.db").exists()
+
+
+def test_unreachable_etcd_is_a_clear_error(tmp_path: Path) -> None:
+    port = free_port()  # nothing listens there
+    result = kyb(
+        "server",
+        *("--data-dir", str(tmp_path), "--https-listen-port", str(free_port())),
+        *("--datastore-endpoint", f"etcd://127.0.0.1:{port}"),
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("kyb server: error: ")
+    assert f"127.0.0.1:{port}" in lines[0]
