@@ -178,3 +178,34 @@ def test_pod_binding_assigns_once(cluster: Cluster, namespace: str) -> None:
         'Operation cannot be fulfilled on pods/binding "p": '
         'pod p is already assigned to node "node-1"'
     )
+
+
+def service(name: str, **spec: object) -> client.V1Service:
+    ports = [client.V1ServicePort(port=80, target_port=8080, protocol="TCP")]
+    return client.V1Service(
+        metadata=client.V1ObjectMeta(name=name),
+        spec=client.V1ServiceSpec(selector={"app": name}, ports=ports, **spec),
+    )
+
+
+def test_services_get_cluster_ips_and_node_ports(cluster: Cluster, namespace: str) -> None:
+    core = client.CoreV1Api(cluster.api_client())
+    a = core.create_namespaced_service(namespace, service("a"))
+    b = core.create_namespaced_service(namespace, service("b", type="NodePort"))
+    assert a.spec.cluster_ip.startswith("10.43.") and a.spec.cluster_ips == [a.spec.cluster_ip]
+    assert b.spec.cluster_ip != a.spec.cluster_ip
+    assert 30000 <= b.spec.ports[0].node_port <= 32767
+    headless = core.create_namespaced_service(namespace, service("h", cluster_ip="None"))
+    assert headless.spec.cluster_ip == "None"
+
+    with pytest.raises(ApiException) as taken:
+        core.create_namespaced_service(namespace, service("c", cluster_ip=a.spec.cluster_ip))
+    assert taken.value.status == 422
+    assert status_of(taken.value)["message"] == (
+        f'Service "c" is invalid: spec.clusterIPs[0]: Invalid value: "{a.spec.cluster_ip}": '
+        "provided IP is already allocated"
+    )
+    # Deleting a Service releases its address for others.
+    core.delete_namespaced_service("a", namespace)
+    reused = core.create_namespaced_service(namespace, service("d", cluster_ip=a.spec.cluster_ip))
+    assert reused.spec.cluster_ip == a.spec.cluster_ip

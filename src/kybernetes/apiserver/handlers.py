@@ -179,8 +179,9 @@ async def _delete(
     body = orjson.loads(raw) if raw.strip() else None
     options = _delete_options(request, body)
     result = await registry.delete(namespace, name, options)
-    if result.metadata.get("deletionTimestamp") and not options.dry_run:
-        return object_response(result, 202)
+    pending = bool(result.metadata.get("deletionTimestamp")) and not options.dry_run
+    if pending or registry.strategy.returns_deleted_object:
+        return object_response(result, 202 if pending else 200)
     return json_response(
         {
             "kind": "Status",

@@ -23,12 +23,14 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from kybernetes.api.resources import ResourceInfo
 from kybernetes.api.validation.errors import FieldError
 from kybernetes.store import Conflict, KeyExists, KeyNotFound, Store
 
 from . import status
+from .allocator import AllocationError
 from .status import StatusCause, StatusError
 from .stored import Object, StoredObject, collection_prefix, encode_for_store, object_key
 from .strategy import Strategy
@@ -38,6 +40,21 @@ _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
 _MODIFIED = (
     "the object has been modified; please apply your changes to the latest version and try again"
 )
+
+
+class WriteHooks(Protocol):
+    """Side effects of a kind's writes (allocations), each undone if the write fails."""
+
+    async def before_create(self, obj: Object) -> Undo: ...
+
+    async def before_update(self, new: Object, old: Object) -> Undo: ...
+
+    async def after_update(self, new: Object, old: Object) -> None: ...
+
+    async def after_delete(self, obj: Object) -> None: ...
+
+
+Undo = Callable[[], Awaitable[None]]
 
 Mutation = Callable[[Object], Object]
 """Computes an update's new object from a copy of the current one (patch, apply)."""
@@ -68,6 +85,7 @@ class Registry:
     cache: WatchCache
     namespace_exists: Callable[[str], Awaitable[None]] | None = None
     """Raises 404/403 unless a namespace exists and is not terminating."""
+    hooks: WriteHooks | None = None
 
     # --- keys and errors -----------------------------------------------------------
 
@@ -170,11 +188,23 @@ class Registry:
             if self.cache.get(key) is not None:
                 raise status.already_exists(self.info.plural, name, self.info.group)
             return StoredObject.unsaved(key, obj)
+        undo = await self._hook(self.hooks.before_create(obj), name) if self.hooks else None
         try:
             kv = await self.store.create(key, encode_for_store(obj), ttl=self.strategy.ttl)
-        except KeyExists:
-            raise status.already_exists(self.info.plural, name, self.info.group) from None
+        except BaseException as e:
+            if undo is not None:
+                await undo()
+            if isinstance(e, KeyExists):
+                raise status.already_exists(self.info.plural, name, self.info.group) from None
+            raise
         return StoredObject.from_kv(kv)
+
+    async def _hook(self, call: Awaitable[Undo], name: str) -> Undo:
+        """Runs an allocation hook, turning its field errors into 422 Invalid."""
+        try:
+            return await call
+        except AllocationError as e:
+            raise self.invalid(name, e.errors) from None
 
     async def update(
         self,
@@ -214,20 +244,35 @@ class Registry:
                 return StoredObject.unsaved(key, new, kv.mod_revision), False
             if new == current.obj:
                 return current, False
-            if _finalized(new):
-                return await self._delete_now(key, name, kv.mod_revision), False
             try:
-                written = await self.store.update(
-                    key,
-                    encode_for_store(new),
-                    expected_mod_revision=kv.mod_revision,
-                    ttl=self.strategy.ttl,
-                )
+                return await self._write_update(name, new, current), False
             except (Conflict, KeyNotFound):
                 if pinned:
                     raise self.conflict(name) from None
-                continue
-            return StoredObject.from_kv(written), False
+
+    async def _write_update(self, name: str, new: Object, current: StoredObject) -> StoredObject:
+        """Writes an update (or, for an object whose last finalizer went, the deletion).
+
+        Store errors (Conflict, KeyNotFound) propagate for the caller to retry.
+        """
+        if _finalized(new):
+            return await self._delete_now(current.key, current.revision)
+        hooks = self.hooks
+        undo = await self._hook(hooks.before_update(new, current.obj), name) if hooks else None
+        try:
+            written = await self.store.update(
+                current.key,
+                encode_for_store(new),
+                expected_mod_revision=current.revision,
+                ttl=self.strategy.ttl,
+            )
+        except BaseException:
+            if undo is not None:
+                await undo()
+            raise
+        if hooks is not None:
+            await hooks.after_update(new, current.obj)
+        return StoredObject.from_kv(written)
 
     def _prepare_update(self, new: Object, old: Object, subresource: str) -> None:
         meta, old_meta = new["metadata"], old["metadata"]
@@ -262,15 +307,13 @@ class Registry:
                 return StoredObject.unsaved(key, marked or current.obj, kv.mod_revision)
             try:
                 if marked is None:
-                    return await self._delete_now(key, name, kv.mod_revision)
+                    return await self._delete_now(key, kv.mod_revision)
                 if marked == current.obj:
                     return current
                 written = await self.store.update(
                     key, encode_for_store(marked), expected_mod_revision=kv.mod_revision
                 )
                 return StoredObject.from_kv(written)
-            except StatusError:
-                raise
             except (Conflict, KeyNotFound):
                 continue
 
@@ -320,14 +363,14 @@ class Registry:
             meta["generation"] = meta.get("generation", 1) + 1
         return obj
 
-    async def _delete_now(self, key: str, name: str, revision: int) -> StoredObject:
-        try:
-            kv = await self.store.delete(key, expected_mod_revision=revision)
-        except KeyNotFound:
-            raise self.not_found(name) from None
-        except Conflict:
-            raise self.conflict(name) from None
-        return StoredObject.from_kv(kv)
+    async def _delete_now(self, key: str, revision: int) -> StoredObject:
+        """Deletes the key if still at `revision` (store errors propagate), then runs
+        the kind's after-delete hook."""
+        kv = await self.store.delete(key, expected_mod_revision=revision)
+        deleted = StoredObject.from_kv(kv)
+        if self.hooks is not None:
+            await self.hooks.after_delete(deleted.obj)
+        return deleted
 
 
 def _finalized(obj: Object) -> bool:

@@ -14,6 +14,7 @@ from kybernetes.api.resources import ResourceInfo, ResourceTable
 from kybernetes.store import Store, Unavailable
 
 from . import discovery, handlers, status
+from .allocator import ServiceAllocator
 from .handlers import json_response
 from .registry import Registry
 from .requestinfo import REQUEST_INFO_KEY, RequestInfo
@@ -25,10 +26,17 @@ from .watchcache import WatchCache
 class API:
     """The served resources and their registries."""
 
-    def __init__(self, store: Store, cache: WatchCache, table: ResourceTable) -> None:
+    def __init__(
+        self,
+        store: Store,
+        cache: WatchCache,
+        table: ResourceTable,
+        allocator: ServiceAllocator | None = None,
+    ) -> None:
         self.store = store
         self.cache = cache
         self.table = table
+        self.allocator = allocator or ServiceAllocator(store)
         self._registries: dict[ResourceInfo, Registry] = {}
 
     def registry(self, info: ResourceInfo) -> Registry:
@@ -36,6 +44,8 @@ class API:
         if registry is None:
             registry = Registry(info, strategy_for(info), self.store, self.cache)
             registry.namespace_exists = self.check_namespace
+            if (info.group, info.kind) == ("", "Service"):
+                registry.hooks = self.allocator
             self._registries[info] = registry
         return registry
 

@@ -48,6 +48,20 @@ _CREATE_ON_UPDATE = frozenset(
 EVENT_TTL = 3600
 """Seconds an Event lives in the store (kube-apiserver's default --event-ttl, 1h)."""
 
+# Kinds whose DELETE answers with the deleted object instead of a Status (their
+# registries set ReturnDeletedObject in Kubernetes).
+_RETURN_DELETED = frozenset(
+    ("", kind)
+    for kind in (
+        "Pod",
+        "PodTemplate",
+        "Service",
+        "ServiceAccount",
+        "ResourceQuota",
+        "PersistentVolume",
+        "PersistentVolumeClaim",
+    )
+)
 # Kinds whose `metadata.name` follows another rule than DNS-1123 subdomain.
 _NAME_RULES: dict[tuple[str, str], NameValidator] = {
     ("", "Namespace"): name_is_dns_label,
@@ -112,6 +126,7 @@ class Strategy:
         self.allow_create_on_update = gk in _CREATE_ON_UPDATE
         self.name_validator = _NAME_RULES.get(gk, name_is_dns_subdomain)
         self.field_labels = ("metadata.name", "metadata.namespace", *_FIELD_LABELS.get(gk, ()))
+        self.returns_deleted_object = gk in _RETURN_DELETED
         self.ttl = EVENT_TTL if info.kind == "Event" else None
 
     def prepare_for_create(self, obj: Object) -> None:
