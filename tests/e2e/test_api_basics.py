@@ -209,3 +209,28 @@ def test_services_get_cluster_ips_and_node_ports(cluster: Cluster, namespace: st
     core.delete_namespaced_service("a", namespace)
     reused = core.create_namespaced_service(namespace, service("d", cluster_ip=a.spec.cluster_ip))
     assert reused.spec.cluster_ip == a.spec.cluster_ip
+
+
+def test_namespace_terminates_until_finalized(cluster: Cluster) -> None:
+    core = client.CoreV1Api(cluster.api_client())
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name="doomed")))
+    core.delete_namespace("doomed")
+    terminating = core.read_namespace("doomed")
+    assert terminating.status.phase == "Terminating"
+    assert terminating.metadata.deletion_timestamp is not None
+    with pytest.raises(ApiException) as refused:
+        core.create_namespaced_config_map("doomed", configmap("late"))
+    assert refused.value.status == 403
+    assert status_of(refused.value)["message"] == (
+        'configmaps "late" is forbidden: unable to create new content in namespace doomed '
+        "because it is being terminated"
+    )
+    terminating.metadata.labels = {"still": "terminating"}
+    relabeled = core.replace_namespace("doomed", terminating)
+    assert relabeled.status.phase == "Terminating"
+    # Removing the last finalizer of a terminating namespace deletes it (as in Kubernetes).
+    relabeled.spec.finalizers = []
+    core.replace_namespace_finalize("doomed", relabeled)
+    with pytest.raises(ApiException) as gone:
+        core.read_namespace("doomed")
+    assert gone.value.status == 404

@@ -25,7 +25,7 @@ from .watch import serve_watch
 _JSON = "application/json"
 _YAML = "application/yaml"
 _ACCEPTED_BODIES = (_JSON, _YAML)
-_SERVED_SUBRESOURCES = frozenset({"status", "binding"})
+_SERVED_SUBRESOURCES = frozenset({"status", "binding", "finalize"})
 
 
 def json_response(document: object, code: int = 200) -> web.Response:

@@ -42,6 +42,10 @@ _MODIFIED = (
 )
 
 
+class NamespaceTerminating(Exception):
+    """Raised by `Registry.namespace_exists` for a namespace being deleted."""
+
+
 class WriteHooks(Protocol):
     """Side effects of a kind's writes (allocations), each undone if the write fails."""
 
@@ -182,7 +186,16 @@ class Registry:
         if errors:
             raise self.invalid(name, errors)
         if self.info.namespaced and self.namespace_exists is not None:
-            await self.namespace_exists(namespace)
+            try:
+                await self.namespace_exists(namespace)
+            except NamespaceTerminating:
+                raise status.forbidden(
+                    self.info.plural,
+                    name,
+                    f"unable to create new content in namespace {namespace} because it is "
+                    "being terminated",
+                    self.info.group,
+                ) from None
         key = self.key(namespace, name)
         if dry_run:
             if self.cache.get(key) is not None:
@@ -255,7 +268,7 @@ class Registry:
 
         Store errors (Conflict, KeyNotFound) propagate for the caller to retry.
         """
-        if _finalized(new):
+        if _finalized(new) and not self.strategy.hold_deletion(new):
             return await self._delete_now(current.key, current.revision)
         hooks = self.hooks
         undo = await self._hook(hooks.before_update(new, current.obj), name) if hooks else None
@@ -285,6 +298,8 @@ class Registry:
             meta["deletionGracePeriodSeconds"] = old_meta["deletionGracePeriodSeconds"]
         if subresource == "status":
             self.strategy.prepare_for_status_update(new, old)
+        elif subresource == "finalize":
+            self.strategy.prepare_for_finalize(new, old)
         elif not subresource:
             self.strategy.prepare_for_update(new, old)
         # Other subresources (binding, scale) are server code that changes exactly
@@ -346,15 +361,17 @@ class Registry:
         grace = options.grace_period_seconds
         if grace is None:
             grace = self.strategy.grace_period(obj)
+        held = self.strategy.hold_deletion(obj)
         if meta.get("deletionTimestamp"):
-            # Already terminating: a shorter grace period may still shorten it.
-            current = meta.get("deletionGracePeriodSeconds")
-            if current is not None and grace < current:
-                meta["deletionGracePeriodSeconds"] = grace
-                if grace == 0 and not finalizers:
-                    return None
+            # Already terminating: a shorter grace period may still shorten it, and
+            # once nothing holds it any more it goes.
+            current = meta.get("deletionGracePeriodSeconds") or 0
+            if grace < current:
+                meta["deletionGracePeriodSeconds"] = current = grace
+            if current == 0 and not finalizers and not held:
+                return None
             return obj
-        if not finalizers and grace <= 0:
+        if not finalizers and grace <= 0 and not held:
             return None
         meta["finalizers"] = finalizers
         meta["deletionTimestamp"] = now_rfc3339(datetime.now(UTC) + timedelta(seconds=grace))

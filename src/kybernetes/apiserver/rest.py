@@ -16,7 +16,7 @@ from kybernetes.store import Store, Unavailable
 from . import discovery, handlers, status
 from .allocator import ServiceAllocator
 from .handlers import json_response
-from .registry import Registry
+from .registry import NamespaceTerminating, Registry
 from .requestinfo import REQUEST_INFO_KEY, RequestInfo
 from .stored import object_key
 from .strategy import strategy_for
@@ -72,23 +72,7 @@ class API:
         else:
             phase = (found.obj.get("status") or {}).get("phase") == "Terminating"
         if phase:
-            raise status.StatusError(
-                403,
-                "Forbidden",
-                f"unable to create new content in namespace {namespace} because it is being "
-                "terminated",
-                {
-                    "name": namespace,
-                    "kind": "namespaces",
-                    "causes": [
-                        {
-                            "reason": "NamespaceTerminating",
-                            "message": f"namespace {namespace} is being terminated",
-                            "field": "metadata.namespace",
-                        }
-                    ],
-                },
-            )
+            raise NamespaceTerminating(namespace)
 
 
 API_KEY = web.AppKey("api", API)

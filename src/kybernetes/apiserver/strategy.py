@@ -173,6 +173,18 @@ class Strategy:
         immediate deletion."""
         return 0
 
+    def hold_deletion(self, obj: Object) -> bool:
+        """Whether a kind-specific rule keeps the object while it is being deleted
+        (namespaces until their content is gone); may mark `obj` as terminating."""
+        return False
+
+    def prepare_for_finalize(self, new: Object, old: Object) -> None:
+        """A /finalize write changes only `spec.finalizers`."""
+        finalizers = (new.get("spec") or {}).get("finalizers")
+        new.clear()
+        new.update(old)
+        new["spec"] = {**(old.get("spec") or {}), "finalizers": finalizers or []}
+
 
 def _without(obj: Object, *keys: str) -> Object:
     return {k: v for k, v in obj.items() if k not in keys}
@@ -188,6 +200,13 @@ class NamespaceStrategy(Strategy):
         finalizers = spec.setdefault("finalizers", [])
         if "kubernetes" not in finalizers:
             finalizers.append("kubernetes")
+
+    def hold_deletion(self, obj: Object) -> bool:
+        """A namespace with spec finalizers turns Terminating until they are removed."""
+        if not (obj.get("spec") or {}).get("finalizers"):
+            return False
+        obj.setdefault("status", {})["phase"] = "Terminating"
+        return True
 
 
 class PodStrategy(Strategy):
