@@ -234,3 +234,22 @@ def test_namespace_terminates_until_finalized(cluster: Cluster) -> None:
     with pytest.raises(ApiException) as gone:
         core.read_namespace("doomed")
     assert gone.value.status == 404
+
+
+def test_kubectl_typed_creates_send_protobuf(cluster: Cluster, namespace: str) -> None:
+    cluster.kubectl("create", "configmap", "pb", "-n", namespace, "--from-literal=a=b")
+    cluster.kubectl("create", "secret", "generic", "s", "-n", namespace, "--from-literal=k=v")
+    cluster.kubectl("create", "deployment", "web", "-n", namespace, "--image=nginx")
+    assert cluster.kubectl("get", "cm", "pb", "-n", namespace, "-o", "jsonpath={.data.a}") == "b"
+    secret = cluster.kubectl("get", "secret", "s", "-n", namespace, "-o", "jsonpath={.data.k}")
+    assert secret == "dg=="  # base64 of "v"
+    image = cluster.kubectl(
+        "get",
+        "deploy",
+        "web",
+        "-n",
+        namespace,
+        "-o",
+        "jsonpath={.spec.template.spec.containers[0].image}",
+    )
+    assert image == "nginx"

@@ -13,6 +13,8 @@ import orjson
 import yaml
 from aiohttp import web
 
+from kybernetes.api import protobuf
+
 from . import status
 from .decoding import decode, field_validation, warning_headers
 from .listing import ListOptions, list_body, list_objects
@@ -24,7 +26,7 @@ from .watch import serve_watch
 
 _JSON = "application/json"
 _YAML = "application/yaml"
-_ACCEPTED_BODIES = (_JSON, _YAML)
+_ACCEPTED_BODIES = (_JSON, _YAML, protobuf.PROTOBUF)
 _SERVED_SUBRESOURCES = frozenset({"status", "binding", "finalize"})
 
 
@@ -50,7 +52,12 @@ async def read_body(request: web.Request) -> Any:
             return orjson.loads(raw)
         except orjson.JSONDecodeError as e:
             raise status.bad_request(f"error decoding JSON: {e}") from None
-    if content_type in (_YAML, "application/yaml", "text/yaml"):
+    if content_type == protobuf.PROTOBUF:
+        try:
+            return protobuf.decode(raw)
+        except protobuf.ProtobufError as e:
+            raise status.bad_request(f"error decoding protobuf: {e}") from None
+    if content_type in (_YAML, "text/yaml"):
         try:
             return yaml.safe_load(raw)
         except yaml.YAMLError as e:
@@ -175,8 +182,7 @@ def _delete_options(request: web.Request, body: Any) -> DeleteOptions:
 async def _delete(
     request: web.Request, registry: Registry, namespace: str, name: str
 ) -> web.Response:
-    raw = await request.read()
-    body = orjson.loads(raw) if raw.strip() else None
+    body = await read_body(request) if request.can_read_body else None
     options = _delete_options(request, body)
     result = await registry.delete(namespace, name, options)
     pending = bool(result.metadata.get("deletionTimestamp")) and not options.dry_run
@@ -201,8 +207,8 @@ async def _delete(
 async def _delete_collection(
     request: web.Request, registry: Registry, namespace: str
 ) -> web.Response:
-    raw = await request.read()
-    options = _delete_options(request, orjson.loads(raw) if raw.strip() else None)
+    body = await read_body(request) if request.can_read_body else None
+    options = _delete_options(request, body)
     listing = ListOptions.from_query(request.query, registry.strategy.field_labels)
     page = await list_objects(registry, namespace, listing)
     deleted = []
