@@ -253,3 +253,19 @@ def test_kubectl_typed_creates_send_protobuf(cluster: Cluster, namespace: str) -
         "jsonpath={.spec.template.spec.containers[0].image}",
     )
     assert image == "nginx"
+
+
+def test_metrics_count_requests_and_store_latency(cluster: Cluster, namespace: str) -> None:
+    core = client.CoreV1Api(cluster.api_client())
+    core.create_namespaced_config_map(namespace, configmap("m"))
+    core.read_namespaced_config_map("m", namespace)
+    text = cluster.kubectl("get", "--raw", "/metrics")
+    assert (
+        'apiserver_request_total{code="201",group="",resource="configmaps",scope="namespace",'
+        'subresource="",verb="POST",version="v1"}'
+    ) in text
+    assert (
+        'apiserver_request_duration_seconds_bucket{group="",le="0.005",resource="configmaps"'
+        in text
+    )
+    assert 'etcd_request_duration_seconds_count{operation="create",type="configmaps"}' in text

@@ -35,6 +35,7 @@ from .authn import (
 )
 from .authz import AlwaysAllow, Authorizer, authorization_middleware
 from .health import add_health_routes
+from .metrics import APIMetrics
 from .pki import PKI
 from .requestinfo import request_info_middleware
 from .status import status_middleware
@@ -63,22 +64,30 @@ class APIServerConfig:
 
 STORE_KEY = web.AppKey("store", Store)
 CONFIG_KEY = web.AppKey("config", APIServerConfig)
+METRICS_KEY = web.AppKey("metrics", APIMetrics)
 
 
 def create_app(
-    store: Store, config: APIServerConfig, *, authorizer: Authorizer | None = None
+    store: Store,
+    config: APIServerConfig,
+    *,
+    authorizer: Authorizer | None = None,
+    metrics: APIMetrics | None = None,
 ) -> web.Application:
-    """The application with the secure middleware chain, health and version routes.
+    """The application with the secure middleware chain, health, version and metrics
+    routes (metrics measure every request, outside the chain).
 
     `authorizer` defaults to `AlwaysAllow`. Raises OSError or ValueError if the CA
     certificate or the token file cannot be read.
     """
+    metrics = metrics or APIMetrics()
     ca_cert = x509.load_pem_x509_certificate(PKI.at(config.pki_dir).ca.cert_pem())
     authenticators: list[Authenticator] = [X509Authenticator(ca_cert)]
     if config.token_file is not None:
         authenticators.append(TokenFileAuthenticator.from_file(config.token_file))
     app = web.Application(
         middlewares=[
+            metrics.middleware(),
             status_middleware,
             request_info_middleware,
             authentication_middleware(authenticators),
@@ -88,6 +97,8 @@ def create_app(
     )
     app[STORE_KEY] = store
     app[CONFIG_KEY] = config
+    app[METRICS_KEY] = metrics
+    app.router.add_get("/metrics", metrics.handler)
     add_health_routes(app)
     add_version_route(app)
     return app

@@ -19,6 +19,7 @@ import orjson
 from aiohttp import web
 
 from . import status
+from .app import METRICS_KEY
 from .listing import ListOptions, matcher
 from .registry import Registry
 from .watchcache import CacheEvent, TooOld
@@ -74,11 +75,13 @@ async def serve_watch(
         await response.write(_frame("ERROR", orjson.dumps(error)))
         await response.write_eof()
         return response
+    info = registry.info
     try:
-        if initial:
-            await response.write(b"".join(initial))
-        async with asyncio.timeout(timeout):
-            await _stream(response, registry, watcher.events(), bookmarks)
+        async with request.app[METRICS_KEY].watching(info.group, info.version, info.plural):
+            if initial:
+                await response.write(b"".join(initial))
+            async with asyncio.timeout(timeout):
+                await _stream(response, registry, watcher.events(), bookmarks)
     except TimeoutError:
         pass
     finally:

@@ -28,6 +28,7 @@ from kybernetes.apiserver import (
     ensure_pki,
 )
 from kybernetes.apiserver.bootstrap import ensure_system_namespaces
+from kybernetes.apiserver.metrics import APIMetrics, MeasuredStore
 from kybernetes.apiserver.rest import API, add_api_routes
 from kybernetes.apiserver.watchcache import WatchCache
 from kybernetes.client import RestConfig, write_kubeconfig
@@ -103,7 +104,8 @@ async def _serve(options: ServerOptions, pki: PKI) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    store = await open_store(options.endpoint)
+    metrics = APIMetrics()
+    store = MeasuredStore(await open_store(options.endpoint), metrics)
     try:
         config = APIServerConfig(
             pki_dir=pki.directory,
@@ -112,7 +114,7 @@ async def _serve(options: ServerOptions, pki: PKI) -> None:
         )
         cache = WatchCache(store)
         api = API(store, cache, ResourceTable.builtin())
-        app = create_app(store, config)
+        app = create_app(store, config, metrics=metrics)
         add_api_routes(app, api)
         app[HEALTH_KEY].add_readiness_check("store", _store_check(store))
         async with asyncio.TaskGroup() as tg:
