@@ -29,7 +29,11 @@ class Cluster:
 
     def kubectl(self, *args: str, check: bool = True, stdin: str | None = None) -> str:
         result = subprocess.run(
-            ["kubectl", "--kubeconfig", str(self.kubeconfig), *args],
+            [
+                *("kubectl", "--kubeconfig", str(self.kubeconfig)),
+                *("--cache-dir", str(self.data_dir / "kubectl-cache")),
+                *args,
+            ],
             input=stdin,
             capture_output=True,
             text=True,

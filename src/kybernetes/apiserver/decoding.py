@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kybernetes.api.schemanode import SchemaNode
 from kybernetes.api.structural import check
 
 from . import status
@@ -39,7 +38,7 @@ def decode(registry: Registry, obj: Object, mode: str) -> list[str]:
     Raises 400 for a type error, or for unknown fields under `Strict`.
     """
     info = registry.info
-    node = SchemaNode.for_kind(info.group, info.version, info.kind)
+    node = registry.schema
     if node is None:
         return []
     findings = check(obj, node, prune=True)

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from kybernetes.api import protobuf
 
-from . import status
+from . import patch, status
 from .decoding import decode, field_validation, warning_headers
 from .listing import ListOptions, list_body, list_objects
 from .registry import DeleteOptions, Registry
@@ -125,6 +125,8 @@ async def dispatch(
         return object_response(created, 201, warnings)
     if verb == "update":
         return await _update(request, registry, namespace, name, sub)
+    if verb == "patch":
+        return await _patch(request, registry, namespace, name, sub)
     if verb == "delete":
         return await _delete(request, registry, namespace, name)
     if verb == "deletecollection":
@@ -147,6 +149,33 @@ async def _update(
         create_if_absent=obj,
     )
     return object_response(written, 201 if created else 200, warnings)
+
+
+async def _patch(
+    request: web.Request, registry: Registry, namespace: str, name: str, sub: str
+) -> web.Response:
+    mode = field_validation(request.query)
+    kind = patch.patch_type(request.content_type, registry.schema)
+    if kind == patch.APPLY_PATCH:
+        raise status.unsupported_media_type(
+            [t for t in patch.BUILTIN_PATCH_TYPES if t != patch.APPLY_PATCH]
+        )
+    body = await request.read()
+    pins_version = b'"resourceVersion"' in body
+    warnings: list[str] = []
+
+    def patched(current: Object) -> Object:
+        new = patch.apply_patch(kind, current, body, registry.schema)
+        if not pins_version:
+            # Only a patch that names a resourceVersion makes the write conditional.
+            new.get("metadata", {}).pop("resourceVersion", None)
+        warnings[:] = decode(registry, new, mode)
+        return new
+
+    written, _ = await registry.update(
+        namespace, name, patched, subresource=sub, dry_run=_dry_run(request)
+    )
+    return object_response(written, 200, warnings)
 
 
 def _delete_options(request: web.Request, body: Any) -> DeleteOptions:

@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from kybernetes.api.resources import ResourceInfo
+from kybernetes.api.schemanode import SchemaNode
 from kybernetes.api.validation.errors import FieldError
 from kybernetes.store import Conflict, KeyExists, KeyNotFound, Store
 
@@ -90,6 +91,8 @@ class Registry:
     namespace_exists: Callable[[str], Awaitable[None]] | None = None
     """Raises 404/403 unless a namespace exists and is not terminating."""
     hooks: WriteHooks | None = None
+    schema: SchemaNode | None = None
+    """The kind's schema for decoding and patching (None: a schemaless custom resource)."""
 
     # --- keys and errors -----------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from kybernetes.api.resources import ResourceInfo, ResourceTable
+from kybernetes.api.schemanode import SchemaNode
 from kybernetes.store import Store, Unavailable
 
 from . import discovery, handlers, status
@@ -38,11 +39,22 @@ class API:
         self.table = table
         self.allocator = allocator or ServiceAllocator(store)
         self._registries: dict[ResourceInfo, Registry] = {}
+        self._custom_schemas: dict[ResourceInfo, SchemaNode | None] = {}
+
+    def set_schema(self, info: ResourceInfo, schema: SchemaNode | None) -> None:
+        """Registers a custom resource version's schema (before it is served)."""
+        self._custom_schemas[info] = schema
 
     def registry(self, info: ResourceInfo) -> Registry:
         registry = self._registries.get(info)
         if registry is None:
-            registry = Registry(info, strategy_for(info), self.store, self.cache)
+            custom = info in self._custom_schemas
+            registry = Registry(info, strategy_for(info, custom=custom), self.store, self.cache)
+            registry.schema = (
+                self._custom_schemas[info]
+                if custom
+                else SchemaNode.for_kind(info.group, info.version, info.kind)
+            )
             registry.namespace_exists = self.check_namespace
             if (info.group, info.kind) == ("", "Service"):
                 registry.hooks = self.allocator

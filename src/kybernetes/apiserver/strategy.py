@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from kybernetes.api.resources import ResourceInfo
-from kybernetes.api.validation.errors import FieldError
+from kybernetes.api.validation.errors import FieldError, FieldPath, Printed, invalid
 from kybernetes.api.validation.metadata import validate_object_meta, validate_object_meta_update
 from kybernetes.api.validation.names import (
     NameValidator,
@@ -118,11 +118,11 @@ def _lookup(obj: Object, path: str) -> str:
 class Strategy:
     """The generic rules, specialised per kind by the tables above and subclasses."""
 
-    def __init__(self, info: ResourceInfo) -> None:
+    def __init__(self, info: ResourceInfo, *, custom: bool = False) -> None:
         gk = (info.group, info.kind)
         self.info = info
         self.has_status = info.subresource("status") is not None
-        self.tracks_generation = gk in _GENERATION_KINDS
+        self.tracks_generation = custom or gk in _GENERATION_KINDS
         self.allow_create_on_update = gk in _CREATE_ON_UPDATE
         self.name_validator = _NAME_RULES.get(gk, name_is_dns_subdomain)
         self.field_labels = ("metadata.name", "metadata.namespace", *_FIELD_LABELS.get(gk, ()))
@@ -223,11 +223,51 @@ class PodStrategy(Strategy):
         return int(spec.get("terminationGracePeriodSeconds", 30))
 
 
+class CustomResourceDefinitionStrategy(Strategy):
+    """CRDs keep their custom resources' cleanup finalizer until those are gone."""
+
+    def prepare_for_create(self, obj: Object) -> None:
+        super().prepare_for_create(obj)
+        finalizers = obj["metadata"].setdefault("finalizers", [])
+        if CRD_CLEANUP_FINALIZER not in finalizers:
+            finalizers.append(CRD_CLEANUP_FINALIZER)
+
+    def validate(self, obj: Object) -> list[FieldError]:
+        errors = super().validate(obj)
+        spec = obj.get("spec") or {}
+        names = spec.get("names") or {}
+        expected = f"{names.get('plural', '')}.{spec.get('group', '')}"
+        name = obj["metadata"].get("name", "")
+        if name != expected:
+            errors.append(
+                invalid(
+                    FieldPath("metadata", "name"),
+                    name,
+                    'must be spec.names.plural+"."+spec.group',
+                )
+            )
+        versions = spec.get("versions") or []
+        if sum(1 for v in versions if v.get("storage")) != 1:
+            errors.append(
+                invalid(
+                    FieldPath("spec", "versions"),
+                    Printed("[]apiextensions.CustomResourceDefinitionVersion{...}"),
+                    "must have exactly one version marked as storage version",
+                )
+            )
+        return errors
+
+
+CRD_CLEANUP_FINALIZER = "customresourcecleanup.apiextensions.k8s.io"
+
 _STRATEGIES: dict[tuple[str, str], type[Strategy]] = {
     ("", "Namespace"): NamespaceStrategy,
     ("", "Pod"): PodStrategy,
+    ("apiextensions.k8s.io", "CustomResourceDefinition"): CustomResourceDefinitionStrategy,
 }
 
 
-def strategy_for(info: ResourceInfo) -> Strategy:
+def strategy_for(info: ResourceInfo, *, custom: bool = False) -> Strategy:
+    if custom:
+        return Strategy(info, custom=True)
     return _STRATEGIES.get((info.group, info.kind), Strategy)(info)

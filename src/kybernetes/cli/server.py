@@ -28,6 +28,7 @@ from kybernetes.apiserver import (
     ensure_pki,
 )
 from kybernetes.apiserver.bootstrap import ensure_system_namespaces
+from kybernetes.apiserver.crds import CustomResources
 from kybernetes.apiserver.metrics import APIMetrics, MeasuredStore
 from kybernetes.apiserver.rest import API, add_api_routes
 from kybernetes.apiserver.watchcache import WatchCache
@@ -121,6 +122,7 @@ async def _serve(options: ServerOptions, pki: PKI) -> None:
             feeding = tg.create_task(cache.run())
             await _wait_ready(cache, feeding)
             await ensure_system_namespaces(api)
+            crds = tg.create_task(CustomResources(api).run())
             async with APIServer(app, config) as server:
                 await asyncio.to_thread(
                     _write_admin_kubeconfig, options.kubeconfig_path, server, pki
@@ -129,6 +131,7 @@ async def _serve(options: ServerOptions, pki: PKI) -> None:
                 print(f"kyb server: kubeconfig written to {options.kubeconfig_path}", flush=True)
                 await stop.wait()
                 print("kyb server: shutting down", flush=True)
+            crds.cancel()
             feeding.cancel()
     finally:
         await store.close()

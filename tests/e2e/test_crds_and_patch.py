@@ -1,0 +1,113 @@
+"""Patches through kubectl and the Python client; CustomResourceDefinitions served at once."""
+
+from __future__ import annotations
+
+import json
+
+from kubernetes import client
+
+from tests.e2e.conftest import Cluster
+
+CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": "widgets.example.com"},
+    "spec": {
+        "group": "example.com",
+        "scope": "Namespaced",
+        "names": {
+            "plural": "widgets",
+            "singular": "widget",
+            "kind": "Widget",
+            "shortNames": ["wd"],
+        },
+        "versions": [
+            {
+                "name": "v1",
+                "served": True,
+                "storage": True,
+                "subresources": {"status": {}},
+                "schema": {
+                    "openAPIV3Schema": {
+                        "type": "object",
+                        "properties": {
+                            "spec": {
+                                "type": "object",
+                                "properties": {"size": {"type": "integer"}},
+                            },
+                            "status": {
+                                "type": "object",
+                                "x-kubernetes-preserve-unknown-fields": True,
+                            },
+                        },
+                    }
+                },
+            }
+        ],
+    },
+}
+
+
+def test_label_annotate_and_patch_types(cluster: Cluster, namespace: str) -> None:
+    cluster.kubectl("create", "configmap", "p", "-n", namespace, "--from-literal=a=1")
+    cluster.kubectl("label", "cm", "p", "-n", namespace, "tier=web")
+    cluster.kubectl("annotate", "cm", "p", "-n", namespace, "note=hi")
+    cluster.kubectl("patch", "cm", "p", "-n", namespace, "--type=merge", "-p", '{"data":{"b":"2"}}')
+    cluster.kubectl(
+        "patch",
+        "cm",
+        "p",
+        "-n",
+        namespace,
+        "--type=json",
+        "-p",
+        '[{"op":"replace","path":"/data/a","value":"9"}]',
+    )
+    got = json.loads(cluster.kubectl("get", "cm", "p", "-n", namespace, "-o", "json"))
+    assert got["metadata"]["labels"] == {"tier": "web"}
+    assert got["metadata"]["annotations"] == {"note": "hi"}
+    assert got["data"] == {"a": "9", "b": "2"}
+
+    cluster.kubectl("create", "deployment", "web", "-n", namespace, "--image=nginx")
+    cluster.kubectl(
+        "patch",
+        "deploy",
+        "web",
+        "-n",
+        namespace,
+        "-p",
+        '{"spec":{"template":{"spec":{"containers":[{"name":"nginx","image":"nginx:2"}]}}}}',
+    )
+    deploy = json.loads(cluster.kubectl("get", "deploy", "web", "-n", namespace, "-o", "json"))
+    containers = deploy["spec"]["template"]["spec"]["containers"]
+    assert [(c["name"], c["image"]) for c in containers] == [("nginx", "nginx:2")]
+    assert deploy["metadata"]["generation"] == 2
+
+
+def test_crd_serves_custom_resources_at_once(cluster: Cluster, namespace: str) -> None:
+    cluster.kubectl("create", "--validate=false", "-f", "-", stdin=json.dumps(CRD))
+    cluster.kubectl(
+        "wait", "--for=condition=Established", "crd/widgets.example.com", "--timeout=20s"
+    )
+    widget = {
+        "apiVersion": "example.com/v1",
+        "kind": "Widget",
+        "metadata": {"name": "w1"},
+        "spec": {"size": 3, "unknown": "dropped"},
+    }
+    cluster.kubectl(
+        "create", "--validate=false", "-n", namespace, "-f", "-", stdin=json.dumps(widget)
+    )
+    got = json.loads(cluster.kubectl("get", "wd", "w1", "-n", namespace, "-o", "json"))
+    assert got["spec"] == {"size": 3}  # pruned by the structural schema
+    assert got["metadata"]["generation"] == 1
+    custom = client.CustomObjectsApi(cluster.api_client())
+    listed = custom.list_namespaced_custom_object("example.com", "v1", namespace, "widgets")
+    assert [w["metadata"]["name"] for w in listed["items"]] == ["w1"]
+    resources = cluster.kubectl("api-resources", "--api-group=example.com", "-o", "name")
+    assert resources.split() == ["widgets.example.com"]
+
+    cluster.kubectl("delete", "crd", "widgets.example.com", "--timeout=20s")
+    # The custom resources went with their definition: nothing serves them any more.
+    out = cluster.kubectl("get", "widgets.example.com", "-n", namespace, check=False)
+    assert "NotFound" in out or "doesn't have a resource type" in out
