@@ -111,3 +111,17 @@ def test_crd_serves_custom_resources_at_once(cluster: Cluster, namespace: str) -
     # The custom resources went with their definition: nothing serves them any more.
     out = cluster.kubectl("get", "widgets.example.com", "-n", namespace, check=False)
     assert "NotFound" in out or "doesn't have a resource type" in out
+
+
+def test_scale_subresource(cluster: Cluster, namespace: str) -> None:
+    cluster.kubectl("create", "deployment", "s", "-n", namespace, "--image=nginx")
+    cluster.kubectl("scale", "deployment", "s", "-n", namespace, "--replicas=3")
+    apps = client.AppsV1Api(cluster.api_client())
+    scale = apps.read_namespaced_deployment_scale("s", namespace)
+    assert scale.spec.replicas == 3
+    assert scale.status.selector == "app=s"
+    scale.spec.replicas = 5
+    apps.replace_namespaced_deployment_scale("s", namespace, scale)
+    deploy = apps.read_namespaced_deployment("s", namespace)
+    assert deploy.spec.replicas == 5
+    assert deploy.metadata.generation == 3

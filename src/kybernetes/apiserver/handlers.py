@@ -14,6 +14,7 @@ import yaml
 from aiohttp import web
 
 from kybernetes.api import protobuf
+from kybernetes.api.schemanode import SchemaNode
 
 from . import patch, status
 from .decoding import decode, field_validation, warning_headers
@@ -21,13 +22,14 @@ from .listing import ListOptions, list_body, list_objects
 from .registry import DeleteOptions, Registry
 from .requestinfo import RequestInfo
 from .stored import Object, StoredObject
-from .subresources import SUCCESS_CREATED, bind
+from .subresources import SUCCESS_CREATED, bind, scaled, to_scale
 from .watch import serve_watch
 
 _JSON = "application/json"
 _YAML = "application/yaml"
 _ACCEPTED_BODIES = (_JSON, _YAML, protobuf.PROTOBUF)
-_SERVED_SUBRESOURCES = frozenset({"status", "binding", "finalize"})
+_SCALE_SCHEMA = SchemaNode.for_kind("autoscaling", "v1", "Scale")
+_SERVED_SUBRESOURCES = frozenset({"status", "binding", "finalize", "scale"})
 
 
 def json_response(document: object, code: int = 200) -> web.Response:
@@ -112,6 +114,8 @@ async def dispatch(
         page = await list_objects(registry, namespace, options)
         return web.Response(body=list_body(registry, page), content_type=_JSON)
     name = info.parts[1] if len(info.parts) > 1 else ""
+    if sub == "scale":
+        return await _scale(request, registry, namespace, name, verb)
     if verb == "get":
         return object_response(await registry.get(namespace, name))
     if verb == "create" and sub == "binding":
@@ -149,6 +153,35 @@ async def _update(
         create_if_absent=obj,
     )
     return object_response(written, 201 if created else 200, warnings)
+
+
+async def _scale(
+    request: web.Request, registry: Registry, namespace: str, name: str, verb: str
+) -> web.Response:
+    """GET, PUT and PATCH of `.../scale`: the object's replicas as a Scale."""
+    if verb == "get":
+        return json_response(to_scale(registry, await registry.get(namespace, name)))
+    if verb == "update":
+        body = await read_object(request)
+
+        def mutate(current: Object) -> Object:
+            return scaled(registry, body, current)
+
+    else:
+        kind = patch.patch_type(request.content_type, _SCALE_SCHEMA)
+        raw = await request.read()
+
+        def mutate(current: Object) -> Object:
+            stored = StoredObject.unsaved("", current)
+            scale = patch.apply_patch(kind, to_scale(registry, stored), raw, _SCALE_SCHEMA)
+            if b'"resourceVersion"' not in raw:
+                scale["metadata"].pop("resourceVersion", None)
+            return scaled(registry, scale, current)
+
+    written, _ = await registry.update(
+        namespace, name, mutate, subresource="scale", dry_run=_dry_run(request)
+    )
+    return json_response(to_scale(registry, written))
 
 
 async def _patch(

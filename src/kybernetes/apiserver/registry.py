@@ -303,10 +303,10 @@ class Registry:
             self.strategy.prepare_for_status_update(new, old)
         elif subresource == "finalize":
             self.strategy.prepare_for_finalize(new, old)
-        elif not subresource:
+        elif subresource in ("", "scale"):
             self.strategy.prepare_for_update(new, old)
-        # Other subresources (binding, scale) are server code that changes exactly
-        # what it means to.
+        # Other subresources (binding) are server code that changes exactly what it
+        # means to.
 
     async def delete(self, namespace: str, name: str, options: DeleteOptions) -> StoredObject:
         """Deletes now, or marks for deletion when finalizers or a grace period say to.

@@ -1,17 +1,23 @@
-"""Subresources with their own semantics: `pods/binding`.
+"""Subresources with their own semantics: `pods/binding` and `*/scale`.
 
 `POST pods/NAME/binding` with a `Binding` assigns a pending pod to a node, as the
 scheduler does: it sets `spec.nodeName` and the `PodScheduled=True` condition in one
 write, and fails with 409 if the pod is already assigned or being deleted.
+
+`deployments/scale` (and the other scalable kinds) read and write the object's
+`spec.replicas` through an `autoscaling/v1 Scale`, whose `status.selector` is the
+object's label selector as a string.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from kybernetes.api.selectors import label_selector_as_selector
+
 from . import status
 from .registry import Registry, now_rfc3339
-from .stored import Object
+from .stored import Object, StoredObject
 
 SUCCESS_CREATED = {
     "kind": "Status",
@@ -70,3 +76,52 @@ async def bind(registry: Registry, namespace: str, name: str, binding: Object) -
 
 def _binding_conflict(name: str, reason: str) -> status.StatusError:
     return status.conflict("pods/binding", name, reason)
+
+
+def to_scale(registry: Registry, obj: StoredObject) -> Object:
+    """The `autoscaling/v1 Scale` view of a scalable object (`.../scale` GET)."""
+    meta = obj.metadata
+    spec = obj.obj.get("spec") or {}
+    status_part = obj.obj.get("status") or {}
+    selector = spec.get("selector") or {}
+    if registry.info.kind == "ReplicationController":
+        selector_text = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
+    else:
+        selector_text = str(label_selector_as_selector(selector)) if selector else ""
+    scale_meta = {
+        key: meta[key]
+        for key in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+        if key in meta
+    }
+    return {
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": scale_meta,
+        "spec": {"replicas": spec.get("replicas", 0)},
+        "status": {"replicas": status_part.get("replicas", 0), "selector": selector_text},
+    }
+
+
+def scaled(registry: Registry, scale: Object, current: Object) -> Object:
+    """`current` with the replicas a Scale asks for; 422 for a negative count."""
+    replicas = (scale.get("spec") or {}).get("replicas", 0)
+    if not isinstance(replicas, int) or replicas < 0:
+        raise status.invalid(
+            "Scale",
+            current["metadata"].get("name", ""),
+            [
+                status.StatusCause(
+                    "FieldValueInvalid",
+                    f"Invalid value: {replicas}: must be greater than or equal to 0",
+                    "spec.replicas",
+                )
+            ],
+            "autoscaling",
+        )
+    pinned = (scale.get("metadata") or {}).get("resourceVersion")
+    current.setdefault("spec", {})["replicas"] = replicas
+    if pinned:
+        current["metadata"]["resourceVersion"] = pinned
+    else:
+        current["metadata"].pop("resourceVersion", None)
+    return current
