@@ -144,11 +144,9 @@ def test_kubectl_get_and_error_forms(cluster: Cluster, namespace: str) -> None:
     manifest = json.dumps(
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "k"}, "data": {"a": "b"}}
     )
-    cluster.kubectl("create", "--validate=false", "-n", namespace, "-f", "-", stdin=manifest)
+    cluster.kubectl("create", "-n", namespace, "-f", "-", stdin=manifest)
     assert cluster.kubectl("get", "cm", "k", "-n", namespace, "-o", "jsonpath={.data.a}") == "b"
-    out = cluster.kubectl(
-        "create", "--validate=false", "-n", namespace, "-f", "-", stdin=manifest, check=False
-    )
+    out = cluster.kubectl("create", "-n", namespace, "-f", "-", stdin=manifest, check=False)
     assert (
         'Error from server (AlreadyExists): error when creating "STDIN": '
         'configmaps "k" already exists' in out

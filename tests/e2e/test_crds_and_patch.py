@@ -85,7 +85,7 @@ def test_label_annotate_and_patch_types(cluster: Cluster, namespace: str) -> Non
 
 
 def test_crd_serves_custom_resources_at_once(cluster: Cluster, namespace: str) -> None:
-    cluster.kubectl("create", "--validate=false", "-f", "-", stdin=json.dumps(CRD))
+    cluster.kubectl("create", "-f", "-", stdin=json.dumps(CRD))
     cluster.kubectl(
         "wait", "--for=condition=Established", "crd/widgets.example.com", "--timeout=20s"
     )
@@ -95,6 +95,10 @@ def test_crd_serves_custom_resources_at_once(cluster: Cluster, namespace: str) -
         "metadata": {"name": "w1"},
         "spec": {"size": 3, "unknown": "dropped"},
     }
+    refused = cluster.kubectl(
+        "create", "-n", namespace, "-f", "-", stdin=json.dumps(widget), check=False
+    )
+    assert 'strict decoding error: unknown field "spec.unknown"' in refused
     cluster.kubectl(
         "create", "--validate=false", "-n", namespace, "-f", "-", stdin=json.dumps(widget)
     )
@@ -125,3 +129,40 @@ def test_scale_subresource(cluster: Cluster, namespace: str) -> None:
     deploy = apps.read_namespaced_deployment("s", namespace)
     assert deploy.spec.replicas == 5
     assert deploy.metadata.generation == 3
+
+
+def deployment(image: str, replicas: int) -> str:
+    return json.dumps(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "applied", "labels": {"app": "applied"}},
+            "spec": {
+                "replicas": replicas,
+                "selector": {"matchLabels": {"app": "applied"}},
+                "template": {
+                    "metadata": {"labels": {"app": "applied"}},
+                    "spec": {"containers": [{"name": "web", "image": image}]},
+                },
+            },
+        }
+    )
+
+
+def test_client_side_apply_then_reapply_after_edits(cluster: Cluster, namespace: str) -> None:
+    out = cluster.kubectl("apply", "-n", namespace, "-f", "-", stdin=deployment("nginx:1", 1))
+    assert out.strip() == "deployment.apps/applied created"
+    out = cluster.kubectl("apply", "-n", namespace, "-f", "-", stdin=deployment("nginx:2", 4))
+    assert out.strip() == "deployment.apps/applied configured"
+    out = cluster.kubectl("apply", "-n", namespace, "-f", "-", stdin=deployment("nginx:2", 4))
+    assert out.strip() == "deployment.apps/applied unchanged"
+    got = json.loads(cluster.kubectl("get", "deploy", "applied", "-n", namespace, "-o", "json"))
+    assert got["spec"]["replicas"] == 4
+    assert got["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:2"
+    assert "kubectl.kubernetes.io/last-applied-configuration" in got["metadata"]["annotations"]
+
+
+def test_explain_reads_the_openapi_documents(cluster: Cluster) -> None:
+    out = cluster.kubectl("explain", "deployment.spec.strategy")
+    assert "KIND:       Deployment" in out
+    assert "rollingUpdate" in out

@@ -24,6 +24,7 @@ from kybernetes.api.resources import ResourceInfo, custom_resources
 from kybernetes.api.schemanode import SchemaNode
 from kybernetes.store import KeyNotFound
 
+from .openapi_schemas import SchemaCatalog
 from .registry import now_rfc3339
 from .rest import API
 from .status import StatusError
@@ -39,8 +40,10 @@ CRD_STORAGE = "apiextensions.k8s.io/customresourcedefinitions"
 class CustomResources:
     """Keeps the served custom resources in step with the CRDs (see module docstring)."""
 
-    def __init__(self, api: API) -> None:
+    def __init__(self, api: API, catalog: SchemaCatalog | None = None) -> None:
+        """`catalog`, if given, gets each served version's schema for /openapi."""
         self._api = api
+        self._catalog = catalog
         self._served: dict[str, list[ResourceInfo]] = {}
         info = api.table.get("apiextensions.k8s.io", "v1", "customresourcedefinitions")
         assert info is not None
@@ -84,14 +87,21 @@ class CustomResources:
         self._unserve(crd.name, keep=rows)
         schemas = _schemas(crd.obj)
         for info in rows:
+            schema = schemas.get(info.version)
+            self._api.set_schema(
+                info, None if schema is None else SchemaNode.from_crd_schema(schema)
+            )
             self._api.table.add(info)
-            self._api.set_schema(info, schemas.get(info.version))
+            if self._catalog is not None:
+                self._catalog.set_custom_resource(info, schema)
         self._served[crd.name] = rows
 
     def _unserve(self, name: str, keep: Sequence[ResourceInfo] = ()) -> None:
         for info in self._served.pop(name, []):
             if info not in keep:
                 self._api.table.remove(info.group, info.version, info.plural)
+                if self._catalog is not None:
+                    self._catalog.remove_custom_resource(info.group, info.version, info.kind)
 
     async def _establish(self, crd: StoredObject) -> None:
         """Sets acceptedNames, storedVersions and the conditions, once."""
@@ -139,12 +149,13 @@ class CustomResources:
             await self._crds.update("", crd.name, finalized)
 
 
-def _schemas(crd: Object) -> dict[str, SchemaNode]:
+def _schemas(crd: Object) -> dict[str, dict[str, Any]]:
+    """Each version's `openAPIV3Schema`, by version name."""
     schemas = {}
     for version in crd["spec"]["versions"]:
         schema = (version.get("schema") or {}).get("openAPIV3Schema")
         if schema is not None:
-            schemas[version["name"]] = SchemaNode.from_crd_schema(schema)
+            schemas[version["name"]] = schema
     return schemas
 
 

@@ -30,6 +30,7 @@ from kybernetes.apiserver import (
 from kybernetes.apiserver.bootstrap import ensure_system_namespaces
 from kybernetes.apiserver.crds import CustomResources
 from kybernetes.apiserver.metrics import APIMetrics, MeasuredStore
+from kybernetes.apiserver.openapi import OPENAPI_KEY, add_openapi_routes
 from kybernetes.apiserver.rest import API, add_api_routes
 from kybernetes.apiserver.watchcache import WatchCache
 from kybernetes.client import RestConfig, write_kubeconfig
@@ -117,12 +118,13 @@ async def _serve(options: ServerOptions, pki: PKI) -> None:
         api = API(store, cache, ResourceTable.builtin())
         app = create_app(store, config, metrics=metrics)
         add_api_routes(app, api)
+        add_openapi_routes(app, lambda: api.table)
         app[HEALTH_KEY].add_readiness_check("store", _store_check(store))
         async with asyncio.TaskGroup() as tg:
             feeding = tg.create_task(cache.run())
             await _wait_ready(cache, feeding)
             await ensure_system_namespaces(api)
-            crds = tg.create_task(CustomResources(api).run())
+            crds = tg.create_task(CustomResources(api, app[OPENAPI_KEY].catalog).run())
             async with APIServer(app, config) as server:
                 await asyncio.to_thread(
                     _write_admin_kubeconfig, options.kubeconfig_path, server, pki
