@@ -82,11 +82,14 @@ async def serve_watch(
                 await response.write(b"".join(initial))
             async with asyncio.timeout(timeout):
                 await _stream(response, registry, watcher.events(), bookmarks)
+        await response.write_eof()
     except TimeoutError:
-        pass
+        with contextlib.suppress(ConnectionResetError):
+            await response.write_eof()
+    except ConnectionResetError:
+        pass  # the client went away: nothing more to send
     finally:
         cache.stop_watching(watcher)
-    await response.write_eof()
     return response
 
 
