@@ -7,6 +7,7 @@ and must exit 0.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import signal
@@ -88,7 +89,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
 @pytest.fixture
 def namespace(cluster: Cluster, request: pytest.FixtureRequest) -> Iterator[str]:
     """A namespace of the test's own."""
-    name = "t-" + re.sub(r"[^a-z0-9]+", "-", request.node.name.lower())[:50].strip("-")
+    readable = re.sub(r"[^a-z0-9]+", "-", request.node.originalname.lower())[:40].strip("-")
+    digest = hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:8]
+    name = f"t-{readable}-{digest}"
     api = client.CoreV1Api(cluster.api_client())
     api.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
     yield name

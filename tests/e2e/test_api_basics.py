@@ -267,3 +267,21 @@ def test_metrics_count_requests_and_store_latency(cluster: Cluster, namespace: s
         in text
     )
     assert 'etcd_request_duration_seconds_count{operation="create",type="configmaps"}' in text
+
+
+def test_defaults_are_applied_as_kubernetes_does(cluster: Cluster, namespace: str) -> None:
+    cluster.kubectl("create", "deployment", "d", "-n", namespace, "--image=nginx")
+    got = json.loads(cluster.kubectl("get", "deploy", "d", "-n", namespace, "-o", "json"))
+    spec = got["spec"]
+    assert spec["revisionHistoryLimit"] == 10
+    assert spec["progressDeadlineSeconds"] == 600
+    assert spec["strategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"},
+    }
+    pod_spec = spec["template"]["spec"]
+    assert pod_spec["restartPolicy"] == "Always"
+    assert pod_spec["dnsPolicy"] == "ClusterFirst"
+    assert pod_spec["containers"][0]["imagePullPolicy"] == "Always"
+    labels = json.loads(cluster.kubectl("get", "ns", namespace, "-o", "json"))["metadata"]["labels"]
+    assert labels == {"kubernetes.io/metadata.name": namespace}

@@ -6,8 +6,10 @@ they are.
 
 from __future__ import annotations
 
+from .decoding import decode
 from .rest import API
 from .status import StatusError
+from .stored import Object
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
@@ -17,8 +19,10 @@ async def ensure_system_namespaces(api: API) -> None:
     assert info is not None
     registry = api.registry(info)
     for name in SYSTEM_NAMESPACES:
+        namespace: Object = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+        decode(registry, namespace, "Strict")
         try:
-            await registry.create("", {"metadata": {"name": name}})
+            await registry.create("", namespace)
         except StatusError as e:
             if e.code != 409:
                 raise

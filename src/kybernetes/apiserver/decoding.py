@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from kybernetes.api.defaults import apply_defaults
+from kybernetes.api.schemanode import SchemaNode
 from kybernetes.api.structural import check
 
 from . import status
@@ -33,7 +35,8 @@ def field_validation(query: Mapping[str, str]) -> str:
 
 
 def decode(registry: Registry, obj: Object, mode: str) -> list[str]:
-    """Prunes unknown fields from `obj` in place; returns the warnings to send.
+    """Does to `obj`, in place, what kube-apiserver's decoding does: prunes unknown
+    fields and applies the kind's defaults. Returns the warnings to send.
 
     Raises 400 for a type error, or for unknown fields under `Strict`.
     """
@@ -41,6 +44,14 @@ def decode(registry: Registry, obj: Object, mode: str) -> list[str]:
     node = registry.schema
     if node is None:
         return []
+    warnings = _prune(registry, node, obj, mode)
+    if node.typed:
+        apply_defaults(info.group, info.version, info.kind, obj)
+    return warnings
+
+
+def _prune(registry: Registry, node: SchemaNode, obj: Object, mode: str) -> list[str]:
+    info = registry.info
     findings = check(obj, node, prune=True)
     if findings.decode_error is not None:
         raise status.bad_request(
