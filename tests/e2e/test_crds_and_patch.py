@@ -166,3 +166,15 @@ def test_explain_reads_the_openapi_documents(cluster: Cluster) -> None:
     out = cluster.kubectl("explain", "deployment.spec.strategy")
     assert "KIND:       Deployment" in out
     assert "rollingUpdate" in out
+
+
+def test_kubectl_get_prints_kubernetes_columns(cluster: Cluster, namespace: str) -> None:
+    cluster.kubectl("create", "deployment", "cols", "-n", namespace, "--image=nginx")
+    header = cluster.kubectl("get", "deploy", "-n", namespace).splitlines()[0].split()
+    assert header == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+    wide = cluster.kubectl("get", "deploy", "-n", namespace, "-o", "wide").splitlines()
+    assert wide[0].split()[-3:] == ["CONTAINERS", "IMAGES", "SELECTOR"]
+    assert wide[1].split()[:2] == ["cols", "0/1"]
+    ns = cluster.kubectl("get", "ns", namespace).splitlines()
+    assert ns[0].split() == ["NAME", "STATUS", "AGE"]
+    assert ns[1].split()[:2] == [namespace, "Active"]

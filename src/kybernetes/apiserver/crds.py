@@ -85,12 +85,12 @@ class CustomResources:
     def _serve(self, crd: StoredObject) -> None:
         rows = custom_resources(crd.obj)
         self._unserve(crd.name, keep=rows)
-        schemas = _schemas(crd.obj)
+        versions = {v["name"]: v for v in crd.obj["spec"]["versions"]}
         for info in rows:
-            schema = schemas.get(info.version)
-            self._api.set_schema(
-                info, None if schema is None else SchemaNode.from_crd_schema(schema)
-            )
+            version = versions[info.version]
+            schema = (version.get("schema") or {}).get("openAPIV3Schema")
+            node = None if schema is None else SchemaNode.from_crd_schema(schema)
+            self._api.set_custom(info, node, version.get("additionalPrinterColumns") or [])
             self._api.table.add(info)
             if self._catalog is not None:
                 self._catalog.set_custom_resource(info, schema)
@@ -147,16 +147,6 @@ class CustomResources:
 
         if CRD_CLEANUP_FINALIZER in (crd.metadata.get("finalizers") or []):
             await self._crds.update("", crd.name, finalized)
-
-
-def _schemas(crd: Object) -> dict[str, dict[str, Any]]:
-    """Each version's `openAPIV3Schema`, by version name."""
-    schemas = {}
-    for version in crd["spec"]["versions"]:
-        schema = (version.get("schema") or {}).get("openAPIV3Schema")
-        if schema is not None:
-            schemas[version["name"]] = schema
-    return schemas
 
 
 def _condition(obj: Object, kind: str) -> str | None:

@@ -19,6 +19,7 @@ from kybernetes.api.schemanode import SchemaNode
 from . import patch, status
 from .decoding import decode, field_validation, warning_headers
 from .listing import ListOptions, list_body, list_objects
+from .printing import TableRequest
 from .registry import DeleteOptions, Registry
 from .requestinfo import RequestInfo
 from .stored import Object, StoredObject
@@ -112,12 +113,19 @@ async def dispatch(
         if verb == "watch":
             return await serve_watch(request, registry, namespace, options)
         page = await list_objects(registry, namespace, options)
+        if (table := TableRequest.of(request, registry)) is not None:
+            list_meta = {"resourceVersion": str(page.revision), "continue": page.continue_token}
+            return table.response(table.table(page.items, list_meta))
         return web.Response(body=list_body(registry, page), content_type=_JSON)
     name = info.parts[1] if len(info.parts) > 1 else ""
     if sub == "scale":
         return await _scale(request, registry, namespace, name, verb)
     if verb == "get":
-        return object_response(await registry.get(namespace, name))
+        found = await registry.get(namespace, name)
+        if (table := TableRequest.of(request, registry)) is not None:
+            list_meta = {"resourceVersion": found.metadata.get("resourceVersion", "")}
+            return table.response(table.table([found], list_meta))
+        return object_response(found)
     if verb == "create" and sub == "binding":
         await bind(registry, namespace, name, await read_object(request))
         return json_response(SUCCESS_CREATED, 201)

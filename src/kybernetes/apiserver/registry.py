@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from kybernetes.api.resources import ResourceInfo
 from kybernetes.api.schemanode import SchemaNode
@@ -93,6 +93,8 @@ class Registry:
     hooks: WriteHooks | None = None
     schema: SchemaNode | None = None
     """The kind's schema for decoding and patching (None: a schemaless custom resource)."""
+    printer_columns: list[dict[str, Any]] | None = None
+    """A custom resource version's additionalPrinterColumns ([] if none; None: built-in)."""
 
     # --- keys and errors -----------------------------------------------------------
 

@@ -8,6 +8,8 @@ resource, built on first use) and the namespace-existence check writes go throug
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from kybernetes.api.resources import ResourceInfo, ResourceTable
@@ -39,22 +41,27 @@ class API:
         self.table = table
         self.allocator = allocator or ServiceAllocator(store)
         self._registries: dict[ResourceInfo, Registry] = {}
-        self._custom_schemas: dict[ResourceInfo, SchemaNode | None] = {}
+        self._custom: dict[ResourceInfo, tuple[SchemaNode | None, list[dict[str, Any]]]] = {}
 
-    def set_schema(self, info: ResourceInfo, schema: SchemaNode | None) -> None:
-        """Registers a custom resource version's schema (before it is served)."""
-        self._custom_schemas[info] = schema
+    def set_custom(
+        self, info: ResourceInfo, schema: SchemaNode | None, printer_columns: list[dict[str, Any]]
+    ) -> None:
+        """Registers a custom resource version's schema and printer columns (before it
+        is served)."""
+        self._custom[info] = (schema, printer_columns)
+        self._registries.pop(info, None)
 
     def registry(self, info: ResourceInfo) -> Registry:
         registry = self._registries.get(info)
         if registry is None:
-            custom = info in self._custom_schemas
-            registry = Registry(info, strategy_for(info, custom=custom), self.store, self.cache)
-            registry.schema = (
-                self._custom_schemas[info]
-                if custom
-                else SchemaNode.for_kind(info.group, info.version, info.kind)
+            custom = self._custom.get(info)
+            registry = Registry(
+                info, strategy_for(info, custom=custom is not None), self.store, self.cache
             )
+            if custom is None:
+                registry.schema = SchemaNode.for_kind(info.group, info.version, info.kind)
+            else:
+                registry.schema, registry.printer_columns = custom
             registry.namespace_exists = self.check_namespace
             if (info.group, info.kind) == ("", "Service"):
                 registry.hooks = self.allocator

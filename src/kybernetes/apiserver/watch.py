@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import orjson
 from aiohttp import web
@@ -21,7 +21,9 @@ from aiohttp import web
 from . import status
 from .app import METRICS_KEY
 from .listing import ListOptions, matcher
+from .printing import TableRequest
 from .registry import Registry
+from .stored import StoredObject
 from .watchcache import CacheEvent, TooOld
 
 DEFAULT_TIMEOUT = 1800.0
@@ -54,18 +56,19 @@ async def serve_watch(
     prefix = registry.prefix(namespace)
     rv = options.resource_version
 
+    table = TableRequest.of(request, registry)
     response = web.StreamResponse(headers={"Content-Type": "application/json"})
     response.enable_chunked_encoding()
     await response.prepare(request)
 
-    initial: list[bytes] = []
+    initial: list[StoredObject] = []
     if rv in ("", "0"):
         if rv == "":
             with contextlib.suppress(TimeoutError):
                 await cache.wait_fresh()
         revision = cache.revision
         objects = registry.cached(namespace)
-        initial = [_frame("ADDED", o.raw) for o in objects if matches(o)]
+        initial = [o for o in objects if matches(o)]
     else:
         revision = int(rv)
     try:
@@ -78,10 +81,11 @@ async def serve_watch(
     info = registry.info
     try:
         async with request.app[METRICS_KEY].watching(info.group, info.version, info.plural):
+            encode = _encoder(table)
             if initial:
-                await response.write(b"".join(initial))
+                await response.write(b"".join(_frame("ADDED", encode(o)) for o in initial))
             async with asyncio.timeout(timeout):
-                await _stream(response, registry, watcher.events(), bookmarks)
+                await _stream(response, registry, watcher.events(), bookmarks, encode)
         await response.write_eof()
     except TimeoutError:
         with contextlib.suppress(ConnectionResetError):
@@ -98,10 +102,27 @@ async def _stream(
     registry: Registry,
     events: AsyncIterator[CacheEvent],
     bookmarks: bool,
+    encode: Callable[[StoredObject], bytes],
 ) -> None:
     async for event in events:
         if event.type == "BOOKMARK":
             if bookmarks:
                 await response.write(_bookmark(registry, event.revision))
         elif event.obj is not None:
-            await response.write(_frame(event.type, event.obj.raw))
+            await response.write(_frame(event.type, encode(event.obj)))
+
+
+def _encoder(table: TableRequest | None) -> Callable[[StoredObject], bytes]:
+    """How each event's object is written: as stored, or as a one-row Table (with the
+    column definitions in the first event only, as kube-apiserver does)."""
+    if table is None:
+        return lambda obj: obj.raw
+    first = True
+
+    def as_table(obj: StoredObject) -> bytes:
+        nonlocal first
+        encoded = table.event_object(obj, first)
+        first = False
+        return encoded
+
+    return as_table
