@@ -197,6 +197,14 @@ class EtcdCluster:
         self._spawn(m, state="existing", token="")
         self._wait_healthy(m, time.monotonic() + (timeout or self.start_timeout))
 
+    def freeze(self, i: int) -> None:
+        """SIGSTOPs member `i`: it keeps its connections open but never answers (a hang)."""
+        self._signal(i, signal.SIGSTOP)
+
+    def thaw(self, i: int) -> None:
+        """SIGCONTs a frozen member `i`."""
+        self._signal(i, signal.SIGCONT)
+
     def healthy(self, i: int) -> bool:
         """Whether member `i` answers `/health` with a leader right now."""
         return self._probe(self._members[i])
@@ -245,6 +253,12 @@ class EtcdCluster:
                 env=env,
                 start_new_session=True,
             )
+
+    def _signal(self, i: int, signum: int) -> None:
+        p = self._members[i].process
+        if p is None or p.poll() is not None:
+            raise EtcdError(f"etcd member {self._members[i].name} is not running")
+        p.send_signal(signum)
 
     def _probe(self, m: _Member) -> bool:
         try:

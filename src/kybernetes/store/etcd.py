@@ -19,7 +19,9 @@ Invariants:
   in between is indistinguishable; the API server's values carry a fresh uid or
   resourceVersion-bearing content, so that does not happen in practice.)
   A delete whose success was lost reports `KeyNotFound` on the retry: the
-  deletion's revision and the last value are not recoverable from a single read.
+  deletion's revision and the last value are not recoverable from a single read
+  (and an unconditional delete retried after someone re-created the key deletes
+  the new key: pass `expected_mod_revision` to rule that out).
 - A write with a TTL attaches the key to a fresh lease of its own; an update without a
   TTL detaches it. etcd may round very small TTLs up to its minimum (about 1.5
   election timeouts). A lease whose write failed is revoked (best effort; otherwise it
@@ -32,6 +34,7 @@ Invariants:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -40,7 +43,7 @@ import grpc
 from aetcd import rpc
 
 from .base import StoreBase
-from .etcd_conn import REQUIRE_LEADER, EtcdConnection, Member
+from .etcd_conn import REQUIRE_LEADER, EtcdConnection, Member, RevisionOutOfRange
 from .etcd_watch import EtcdWatch, to_key_value
 from .interface import (
     Compacted,
@@ -51,11 +54,8 @@ from .interface import (
     KeyNotFound,
     KeyValue,
     ListResult,
-    StoreError,
-    Unavailable,
 )
 
-_OUT_OF_RANGE = grpc.StatusCode.OUT_OF_RANGE
 _CREATE, _MOD = rpc.Compare.CREATE, rpc.Compare.MOD
 _EQUAL, _GREATER = rpc.Compare.EQUAL, rpc.Compare.GREATER
 _ALL_KEYS = b"\x00"
@@ -96,14 +96,6 @@ def _failed_get(response: Any) -> KeyValue | None:
     return to_key_value(kvs[0]) if kvs else None
 
 
-class _RevisionOutOfRange(Exception):
-    """A read at a revision etcd no longer has (`compacted`) or does not have yet."""
-
-    def __init__(self, compacted: bool) -> None:
-        super().__init__("compacted" if compacted else "future revision")
-        self.compacted = compacted
-
-
 class EtcdStore(StoreBase):
     """A `Store` on an etcd v3 cluster. Safe for concurrent use from one event loop."""
 
@@ -132,11 +124,6 @@ class EtcdStore(StoreBase):
         store = cls(conn)
         try:
             await conn.run(store._read_revision, budget=connect_timeout)
-        except StoreError as e:
-            await conn.close()
-            raise Unavailable(
-                f"cannot reach etcd at {conn.names} within {connect_timeout:g}s: {e}"
-            ) from None
         except BaseException:
             await conn.close()
             raise
@@ -160,15 +147,10 @@ class EtcdStore(StoreBase):
         return await self._conn.run(self._read_revision)
 
     async def _range(self, request: Any) -> Any:
-        """Runs a Range; raises `_RevisionOutOfRange` for a compacted or future revision."""
+        """Runs a Range; raises `RevisionOutOfRange` for a compacted or future revision."""
 
         async def attempt(member: Member, retried: bool) -> Any:
-            try:
-                return await member.kv.Range(request, metadata=REQUIRE_LEADER)
-            except grpc.aio.AioRpcError as e:
-                if e.code() == _OUT_OF_RANGE:
-                    raise _RevisionOutOfRange("compacted" in str(e.details())) from None
-                raise
+            return await member.kv.Range(request, metadata=REQUIRE_LEADER)
 
         return await self._conn.run(attempt)
 
@@ -176,7 +158,7 @@ class EtcdStore(StoreBase):
         """Whether reads at `revision` work (a future revision counts as readable)."""
         try:
             await self._range(rpc.RangeRequest(key=_ALL_KEYS, revision=revision, count_only=True))
-        except _RevisionOutOfRange as e:
+        except RevisionOutOfRange as e:
             return not e.compacted
         return True
 
@@ -217,7 +199,7 @@ class EtcdStore(StoreBase):
         )
         try:
             response = await self._range(request)
-        except _RevisionOutOfRange as e:
+        except RevisionOutOfRange as e:
             if e.compacted:
                 raise Compacted(revision, await self.compacted_revision()) from None
             raise FutureRevision(revision, await self.current_revision()) from None
@@ -265,13 +247,11 @@ class EtcdStore(StoreBase):
         if not lease:
             return
         member = self._conn.members[self._conn.current]
-        try:
+        with contextlib.suppress(grpc.aio.AioRpcError, TimeoutError):
             async with asyncio.timeout(self._conn.request_timeout):
                 await member.lease.LeaseRevoke(
                     rpc.LeaseRevokeRequest(ID=lease), metadata=REQUIRE_LEADER
                 )
-        except (grpc.aio.AioRpcError, TimeoutError):
-            pass
 
     async def create(self, key: str, value: bytes, *, ttl: int | None = None) -> KeyValue:
         k = _encode(key)
@@ -348,18 +328,13 @@ class EtcdStore(StoreBase):
 
     async def compact(self, revision: int) -> None:
         async def attempt(member: Member, retried: bool) -> None:
-            try:
-                await member.kv.Compact(
-                    rpc.CompactionRequest(revision=revision), metadata=REQUIRE_LEADER
-                )
-            except grpc.aio.AioRpcError as e:
-                if e.code() == _OUT_OF_RANGE:
-                    raise _RevisionOutOfRange("compacted" in str(e.details())) from None
-                raise
+            await member.kv.Compact(
+                rpc.CompactionRequest(revision=revision), metadata=REQUIRE_LEADER
+            )
 
         try:
             await self._conn.run(attempt)
-        except _RevisionOutOfRange as e:
+        except RevisionOutOfRange as e:
             if not e.compacted:
                 raise FutureRevision(revision, await self.current_revision()) from None
             return  # already compacted at or past `revision`

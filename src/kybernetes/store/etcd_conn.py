@@ -9,8 +9,10 @@ raises `Unavailable` naming every endpoint and the last error.
 
 Invariants:
 
-- Only those transient failures are retried. Any other gRPC error is mapped to a
-  `StoreError` at once (`map_error`), so no grpc or aetcd exception leaves the store.
+- Only transient failures are retried: every gRPC error but those that say the request
+  or the data is wrong (invalid argument, out of range, permission denied, database
+  space exceeded, ...), which are mapped to a `StoreError` at once (`map_error`); so no
+  grpc or aetcd exception leaves the store.
 - An attempt is told whether an earlier attempt of the same operation may have reached
   the server (`retried`), so a write can tell its own lost success from a real
   conflict (see `etcd.py`).
@@ -47,14 +49,27 @@ _CHANNEL_OPTIONS = (
     ("grpc.max_send_message_length", -1),
     ("grpc.keepalive_time_ms", 10_000),
     ("grpc.keepalive_timeout_ms", 5_000),
-    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.keepalive_permit_without_calls", 0),
     ("grpc.http2.max_pings_without_data", 0),
     ("grpc.initial_reconnect_backoff_ms", 100),
     ("grpc.min_reconnect_backoff_ms", 100),
     ("grpc.max_reconnect_backoff_ms", 1_000),
 )
 
-_TRANSIENT_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+_DEFINITIVE_CODES = frozenset(
+    {
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.NOT_FOUND,
+        grpc.StatusCode.ALREADY_EXISTS,
+        grpc.StatusCode.PERMISSION_DENIED,
+        grpc.StatusCode.UNAUTHENTICATED,
+        grpc.StatusCode.FAILED_PRECONDITION,
+        grpc.StatusCode.OUT_OF_RANGE,
+        grpc.StatusCode.UNIMPLEMENTED,
+        grpc.StatusCode.DATA_LOSS,
+    }
+)
+"""Errors in the request or the data: another member would answer the same."""
 
 
 class TransientError(Exception):
@@ -96,23 +111,37 @@ def is_transient(error: BaseException) -> bool:
         return True
     if isinstance(error, grpc.aio.AioRpcError):
         code = error.code()
-        if code in _TRANSIENT_CODES:
-            return True
-        return code == grpc.StatusCode.RESOURCE_EXHAUSTED and "too many requests" in str(
-            error.details()
-        )
+        if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
+            return "too many requests" in str(error.details())
+        return code not in _DEFINITIVE_CODES
     return False
 
 
-def describe(error: BaseException) -> str:
+def describe(error: BaseException | None) -> str:
     if isinstance(error, grpc.aio.AioRpcError):
         return f"{error.code().name}: {error.details()}"
+    if isinstance(error, TimeoutError):
+        return "no answer in time"
     return str(error) or type(error).__name__
+
+
+class RevisionOutOfRange(StoreError):
+    """A request named a revision etcd has compacted away (`compacted`) or not reached.
+
+    The store turns it into `Compacted` or `FutureRevision`, which need revisions
+    etcd's error does not carry.
+    """
+
+    def __init__(self, details: str) -> None:
+        super().__init__(f"etcd: {details}")
+        self.compacted = "compacted" in details
 
 
 def map_error(error: grpc.aio.AioRpcError) -> StoreError:
     """The `StoreError` for a gRPC error that retrying cannot fix."""
     details = str(error.details())
+    if error.code() == grpc.StatusCode.OUT_OF_RANGE:
+        return RevisionOutOfRange(details)
     if "database space exceeded" in details or "corrupt" in details:
         return Unavailable(f"etcd cannot write: {details}")
     return StoreError(f"etcd error {error.code().name}: {details}")
@@ -162,9 +191,11 @@ class EtcdConnection:
         `budget` (default: `retry_timeout`) seconds have passed.
         """
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + (self.retry_timeout if budget is None else budget)
+        started = loop.time()
+        deadline = started + (self.retry_timeout if budget is None else budget)
         backoff = 0.05
         failures = 0
+        last: BaseException | None = None
         while True:
             if self.closed:
                 raise StoreError("the etcd store is closed")
@@ -174,18 +205,26 @@ class EtcdConnection:
             try:
                 async with asyncio.timeout(min(self.request_timeout, deadline - loop.time())):
                     return await attempt(member, failures > 0)
+            except asyncio.CancelledError:
+                # Closing the channels cancels their calls; that is not our task's.
+                task = asyncio.current_task()
+                if self.closed and task is not None and not task.cancelling():
+                    raise StoreError("the etcd store was closed") from None
+                raise
             except (grpc.aio.AioRpcError, TransientError, TimeoutError) as e:
                 if not is_transient(e):
                     assert isinstance(e, grpc.aio.AioRpcError)
                     raise map_error(e) from None
-                last = e
+                # An attempt cut short by the budget says less than an earlier error.
+                if last is None or not isinstance(e, TimeoutError):
+                    last = e
             failures += 1
             self.fail_over(index)
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise Unavailable(
-                    f"etcd is unavailable at {self.names} (gave up after {failures} "
-                    f"attempts): {describe(last)}"
+                    f"etcd at {self.names} is unavailable: {describe(last)} "
+                    f"({failures} attempts in {loop.time() - started:.1f}s)"
                 )
             if failures % len(self.members) == 0:
                 await asyncio.sleep(min(backoff, remaining))

@@ -77,7 +77,11 @@ class EtcdWatch:
 
     async def start(self) -> None:
         """Creates the etcd watcher (on whichever member answers); fails with `Unavailable`."""
-        self._call, self._member_index = await self._conn.run(self._create)
+        call, self._member_index = await self._conn.run(self._create)
+        if self._closed:  # closed while (re)connecting
+            call.cancel()
+        else:
+            self._call = call
 
     def close(self) -> None:
         """Cancels the stream; a pending or later `__anext__` ends the iteration."""
@@ -109,14 +113,14 @@ class EtcdWatch:
     async def _read(self) -> Any:
         """The next response with events, re-creating the watcher when the stream breaks."""
         while True:
+            if self._call is None:  # closed
+                raise StopAsyncIteration
             try:
                 response = await self._call.read()
-            except grpc.aio.AioRpcError as e:
+            except grpc.aio.AioRpcError:
                 if self._closed or self._conn.closed:
                     raise StopAsyncIteration from None
-                if e.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
-                    raise StoreError(f"etcd watch failed: {e.code().name}: {e.details()}") from None
-                await self._restart()
+                await self._restart()  # fails for good if no member can create the watch
                 continue
             if response is grpc.aio.EOF or (response.canceled and not response.compact_revision):
                 await self._restart()

@@ -152,6 +152,34 @@ async def test_writes_and_watch_survive_killing_the_connected_members(
     ]
 
 
+async def test_a_hung_member_is_failed_over_after_the_request_timeout(
+    cluster3: EtcdCluster, prefix: str
+) -> None:
+    store = await EtcdStore.open(tuple(cluster3.endpoints), request_timeout=1.0)
+    try:
+        hung = member_index(cluster3, store)
+        cluster3.freeze(hung)
+        try:
+            kv = await store.create(prefix + "a", b"1")
+            assert member_index(cluster3, store) != hung
+            assert await store.get(prefix + "a") == kv
+        finally:
+            cluster3.thaw(hung)
+    finally:
+        await store.close()
+
+
+async def test_closing_the_store_fails_operations_in_flight(tmp_path: Path, prefix: str) -> None:
+    with EtcdCluster(size=1, base_dir=tmp_path) as cluster:
+        store = await EtcdStore.open(tuple(cluster.endpoints))
+        cluster.freeze(0)
+        pending = asyncio.create_task(store.get(prefix + "a"))
+        await asyncio.sleep(0)  # let the request go out
+        await store.close()
+        with pytest.raises(StoreError, match="closed"):
+            await pending
+
+
 async def test_open_skips_an_unreachable_endpoint(cluster3: EtcdCluster, prefix: str) -> None:
     dead = unused_port()
     host, port = cluster3.endpoints[1]
