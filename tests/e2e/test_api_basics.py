@@ -285,3 +285,25 @@ def test_defaults_are_applied_as_kubernetes_does(cluster: Cluster, namespace: st
     assert pod_spec["containers"][0]["imagePullPolicy"] == "Always"
     labels = json.loads(cluster.kubectl("get", "ns", namespace, "-o", "json"))["metadata"]["labels"]
     assert labels == {"kubernetes.io/metadata.name": namespace}
+
+
+def test_semantic_validation_errors_name_the_field(cluster: Cluster, namespace: str) -> None:
+    manifest = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "bad"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "a"}},
+            "template": {
+                "metadata": {"labels": {"app": "b"}},
+                "spec": {"containers": [{"name": "c"}]},
+            },
+        },
+    }
+    out = cluster.kubectl(
+        "create", "-n", namespace, "-f", "-", stdin=json.dumps(manifest), check=False
+    )
+    assert 'The Deployment "bad" is invalid:' in out
+    assert "spec.template.spec.containers[0].image: Required value" in out
+    assert "`selector` does not match template `labels`" in out
+    assert "not found" in cluster.kubectl("get", "deploy", "bad", "-n", namespace, check=False)

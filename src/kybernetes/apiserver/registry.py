@@ -255,7 +255,7 @@ class Registry:
                 raise self.conflict(name)
             self._prepare_update(new, current.obj, subresource)
             new["metadata"]["resourceVersion"] = str(kv.mod_revision)
-            errors = self.strategy.validate_update(new, current.obj)
+            errors = self.strategy.validate_update(new, current.obj, subresource)
             if errors:
                 raise self.invalid(name, errors)
             if dry_run:

@@ -15,6 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 from kybernetes.api.resources import ResourceInfo
+from kybernetes.api.validation import validate as validate_kind
+from kybernetes.api.validation import validate_status_update
+from kybernetes.api.validation import validate_update as validate_kind_update
 from kybernetes.api.validation.errors import FieldError, FieldPath, Printed, invalid
 from kybernetes.api.validation.metadata import validate_object_meta, validate_object_meta_update
 from kybernetes.api.validation.names import (
@@ -159,10 +162,19 @@ class Strategy:
             new["status"] = status
 
     def validate(self, obj: Object) -> list[FieldError]:
-        return validate_object_meta(obj["metadata"], self.info.namespaced, self.name_validator)
+        """Metadata, then the kind's own rules, on create."""
+        errors = validate_object_meta(obj["metadata"], self.info.namespaced, self.name_validator)
+        return errors + validate_kind(self.info.group, self.info.kind, obj)
 
-    def validate_update(self, new: Object, old: Object) -> list[FieldError]:
-        return validate_object_meta_update(new["metadata"], old["metadata"])
+    def validate_update(self, new: Object, old: Object, subresource: str = "") -> list[FieldError]:
+        """Metadata, then the kind's own update (or status update) rules."""
+        errors = validate_object_meta_update(new["metadata"], old["metadata"])
+        group, kind = self.info.group, self.info.kind
+        if subresource == "status":
+            return errors + validate_status_update(group, kind, new, old)
+        if subresource in ("", "scale"):
+            return errors + validate_kind_update(group, kind, new, old)
+        return errors  # binding, finalize: server code changing only what it means to
 
     def fields(self, obj: Object) -> dict[str, str]:
         """The field-selector view of an object (`metadata.name` and the kind's labels)."""
@@ -207,6 +219,30 @@ class NamespaceStrategy(Strategy):
             return False
         obj.setdefault("status", {})["phase"] = "Terminating"
         return True
+
+
+class JobStrategy(Strategy):
+    """Jobs get a selector and template labels generated from their uid, unless
+    `spec.manualSelector` says the user chose the selector."""
+
+    def prepare_for_create(self, obj: Object) -> None:
+        super().prepare_for_create(obj)
+        spec = obj.setdefault("spec", {})
+        if spec.get("manualSelector"):
+            return
+        meta = obj["metadata"]
+        uid, name = meta["uid"], meta.get("name", "")
+        spec["selector"] = {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
+        template_meta = spec.setdefault("template", {}).setdefault("metadata", {})
+        labels = template_meta.setdefault("labels", {})
+        labels.update(
+            {
+                "batch.kubernetes.io/controller-uid": uid,
+                "batch.kubernetes.io/job-name": name,
+                "controller-uid": uid,
+                "job-name": name,
+            }
+        )
 
 
 class PodStrategy(Strategy):
@@ -263,6 +299,7 @@ CRD_CLEANUP_FINALIZER = "customresourcecleanup.apiextensions.k8s.io"
 _STRATEGIES: dict[tuple[str, str], type[Strategy]] = {
     ("", "Namespace"): NamespaceStrategy,
     ("", "Pod"): PodStrategy,
+    ("batch", "Job"): JobStrategy,
     ("apiextensions.k8s.io", "CustomResourceDefinition"): CustomResourceDefinitionStrategy,
 }
 

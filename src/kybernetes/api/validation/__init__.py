@@ -2,7 +2,10 @@
 
 `errors` holds the field error vocabulary (`FieldPath`, `FieldError` and their
 constructors), `names` the syntax checks for names, keys and addresses, `metadata`
-the `ObjectMeta` rules. The most used names are re-exported here.
+the `ObjectMeta` rules, and `objects` the per-kind rules of specs, updates and status
+updates (`validate`, `validate_update`, `validate_status_update`), built from one
+module per area (`pod`, `podspec`, `workloads`, `batch`, `service`...). The most used
+names are re-exported here.
 """
 
 from kybernetes.api.validation.errors import (
@@ -34,6 +37,7 @@ from kybernetes.api.validation.names import (
     name_is_dns_label,
     name_is_dns_subdomain,
 )
+from kybernetes.api.validation.objects import validate, validate_status_update, validate_update
 
 __all__ = [
     "ErrorType",
@@ -54,9 +58,12 @@ __all__ = [
     "too_long",
     "too_many",
     "type_invalid",
+    "validate",
     "validate_annotations",
     "validate_label_selector",
     "validate_labels",
     "validate_object_meta",
     "validate_object_meta_update",
+    "validate_status_update",
+    "validate_update",
 ]
