@@ -178,3 +178,45 @@ def test_kubectl_get_prints_kubernetes_columns(cluster: Cluster, namespace: str)
     ns = cluster.kubectl("get", "ns", namespace).splitlines()
     assert ns[0].split() == ["NAME", "STATUS", "AGE"]
     assert ns[1].split()[:2] == [namespace, "Active"]
+
+
+def test_server_side_apply_owns_fields_and_reports_conflicts(
+    cluster: Cluster, namespace: str
+) -> None:
+    ns = ("-n", namespace)
+    out = cluster.kubectl("apply", "--server-side", *ns, "-f", "-", stdin=deployment("nginx:1", 2))
+    assert out.strip() == "deployment.apps/applied serverside-applied"
+    got = json.loads(
+        cluster.kubectl("get", "deploy", "applied", *ns, "-o", "json", "--show-managed-fields")
+    )
+    managers = {(m["manager"], m["operation"]) for m in got["metadata"]["managedFields"]}
+    assert ("kubectl", "Apply") in managers
+    assert got["spec"]["replicas"] == 2
+
+    # Another manager changes replicas; re-applying a different value conflicts.
+    cluster.kubectl(
+        "patch",
+        "deploy",
+        "applied",
+        *ns,
+        "--field-manager=other",
+        "--type=merge",
+        "-p",
+        '{"spec":{"replicas":5}}',
+    )
+    conflict = cluster.kubectl(
+        "apply", "--server-side", *ns, "-f", "-", stdin=deployment("nginx:1", 3), check=False
+    )
+    assert "Apply failed with 1 conflict" in conflict
+    assert 'conflict with "other" using apps/v1: .spec.replicas' in conflict
+    cluster.kubectl(
+        "apply",
+        "--server-side",
+        "--force-conflicts",
+        *ns,
+        "-f",
+        "-",
+        stdin=deployment("nginx:1", 3),
+    )
+    got = json.loads(cluster.kubectl("get", "deploy", "applied", *ns, "-o", "json"))
+    assert got["spec"]["replicas"] == 3

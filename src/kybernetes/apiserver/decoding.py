@@ -34,9 +34,10 @@ def field_validation(query: Mapping[str, str]) -> str:
     return mode
 
 
-def decode(registry: Registry, obj: Object, mode: str) -> list[str]:
+def decode(registry: Registry, obj: Object, mode: str, *, defaults: bool = True) -> list[str]:
     """Does to `obj`, in place, what kube-apiserver's decoding does: prunes unknown
-    fields and applies the kind's defaults. Returns the warnings to send.
+    fields and (unless `defaults` is False, as for an applied configuration) applies
+    the kind's defaults. Returns the warnings to send.
 
     Raises 400 for a type error, or for unknown fields under `Strict`.
     """
@@ -45,7 +46,7 @@ def decode(registry: Registry, obj: Object, mode: str) -> list[str]:
     if node is None:
         return []
     warnings = _prune(registry, node, obj, mode)
-    if node.typed:
+    if defaults and node.typed:
         apply_defaults(info.group, info.version, info.kind, obj)
     return warnings
 

@@ -7,6 +7,7 @@ it (finalizers, grace period), 405 for a verb the resource does not support.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import orjson
@@ -17,7 +18,9 @@ from kybernetes.api import protobuf
 from kybernetes.api.schemanode import SchemaNode
 
 from . import patch, status
+from .apply import parse_apply_body as apply_body
 from .decoding import decode, field_validation, warning_headers
+from .fieldmanager import FieldManager
 from .listing import ListOptions, list_body, list_objects
 from .printing import TableRequest
 from .registry import DeleteOptions, Registry
@@ -131,8 +134,10 @@ async def dispatch(
         return json_response(SUCCESS_CREATED, 201)
     if verb == "create":
         mode = field_validation(request.query)
+        manager = FieldManager.of(request, registry, "CreateOptions")
         obj = await read_object(request)
         warnings = decode(registry, obj, mode)
+        manager.track(None, obj)
         created = await registry.create(namespace, obj, dry_run=_dry_run(request))
         return object_response(created, 201, warnings)
     if verb == "update":
@@ -150,12 +155,19 @@ async def _update(
     request: web.Request, registry: Registry, namespace: str, name: str, sub: str
 ) -> web.Response:
     mode = field_validation(request.query)
+    manager = FieldManager.of(request, registry, "UpdateOptions")
     obj = await read_object(request)
     warnings = decode(registry, obj, mode)
+
+    def replaced(current: Object) -> Object:
+        new = copy.deepcopy(obj)
+        manager.track(current, new, sub)
+        return new
+
     written, created = await registry.update(
         namespace,
         name,
-        lambda _current: obj,
+        replaced,
         subresource=sub,
         dry_run=_dry_run(request),
         create_if_absent=obj,
@@ -169,22 +181,29 @@ async def _scale(
     """GET, PUT and PATCH of `.../scale`: the object's replicas as a Scale."""
     if verb == "get":
         return json_response(to_scale(registry, await registry.get(namespace, name)))
+    options = "UpdateOptions" if verb == "update" else "PatchOptions"
+    manager = FieldManager.of(request, registry, options)
     if verb == "update":
         body = await read_object(request)
 
-        def mutate(current: Object) -> Object:
-            return scaled(registry, body, current)
+        def scale_of(current: Object) -> Object:
+            return body
 
     else:
         kind = patch.patch_type(request.content_type, _SCALE_SCHEMA)
         raw = await request.read()
 
-        def mutate(current: Object) -> Object:
-            stored = StoredObject.unsaved("", current)
-            scale = patch.apply_patch(kind, to_scale(registry, stored), raw, _SCALE_SCHEMA)
+        def scale_of(current: Object) -> Object:
+            scale = to_scale(registry, StoredObject.unsaved("", current))
+            patched = patch.apply_patch(kind, scale, raw, _SCALE_SCHEMA)
             if b'"resourceVersion"' not in raw:
-                scale["metadata"].pop("resourceVersion", None)
-            return scaled(registry, scale, current)
+                patched["metadata"].pop("resourceVersion", None)
+            return patched
+
+    def mutate(current: Object) -> Object:
+        new = scaled(registry, scale_of(current), copy.deepcopy(current))
+        manager.track(current, new, "scale")
+        return new
 
     written, _ = await registry.update(
         namespace, name, mutate, subresource="scale", dry_run=_dry_run(request)
@@ -197,10 +216,9 @@ async def _patch(
 ) -> web.Response:
     mode = field_validation(request.query)
     kind = patch.patch_type(request.content_type, registry.schema)
+    manager = FieldManager.of(request, registry, "PatchOptions")
     if kind == patch.APPLY_PATCH:
-        raise status.unsupported_media_type(
-            [t for t in patch.BUILTIN_PATCH_TYPES if t != patch.APPLY_PATCH]
-        )
+        return await _apply(request, registry, namespace, name, sub, manager, mode)
     body = await request.read()
     pins_version = b'"resourceVersion"' in body
     warnings: list[str] = []
@@ -211,11 +229,51 @@ async def _patch(
             # Only a patch that names a resourceVersion makes the write conditional.
             new.get("metadata", {}).pop("resourceVersion", None)
         warnings[:] = decode(registry, new, mode)
+        manager.track(current, new, sub)
         return new
 
     written, _ = await registry.update(
         namespace, name, patched, subresource=sub, dry_run=_dry_run(request)
     )
+    return object_response(written, 200, warnings)
+
+
+async def _apply(
+    request: web.Request,
+    registry: Registry,
+    namespace: str,
+    name: str,
+    sub: str,
+    manager: FieldManager,
+    mode: str,
+) -> web.Response:
+    """Server-side apply: merges the applied configuration, creating the object (201)
+    if it does not exist yet."""
+    applied = apply_body(await request.read())
+    warnings = decode(registry, applied, mode, defaults=False)
+    pins_version = bool((applied.get("metadata") or {}).get("resourceVersion"))
+    dry_run = _dry_run(request)
+
+    def applying(current: Object) -> Object:
+        new = manager.apply(current, applied, sub)
+        if not pins_version:
+            new["metadata"].pop("resourceVersion", None)
+        decode(registry, new, "Ignore")
+        return new
+
+    try:
+        written, _ = await registry.update(
+            namespace, name, applying, subresource=sub, dry_run=dry_run
+        )
+    except status.StatusError as e:
+        if e.code != 404 or sub:
+            raise
+        new = manager.apply(None, applied)
+        decode(registry, new, "Ignore")
+        new.setdefault("metadata", {}).setdefault("name", name)
+        return object_response(
+            await registry.create(namespace, new, dry_run=dry_run), 201, warnings
+        )
     return object_response(written, 200, warnings)
 
 
