@@ -84,20 +84,38 @@ class X509Authenticator:
     cluster CA alone (with the client-auth key usage and the validity period), so a
     server context that trusts more CAs cannot let their certificates in. A
     certificate without a common name is not a credential (as in Kubernetes).
+
+    A verified certificate's answer is remembered (by its DER bytes) until the
+    certificate expires, so a client's requests cost one verification, not one each.
     """
+
+    _CACHE_SIZE = 4096
 
     def __init__(self, ca_cert: x509.Certificate) -> None:
         self._store = Store([ca_cert])
         self._ee_policy = ExtensionPolicy.webpki_defaults_ee().may_be_present(
             x509.SubjectAlternativeName, Criticality.AGNOSTIC, None
         )
+        self._verified: dict[bytes, tuple[UserInfo | None, datetime]] = {}
 
     async def authenticate(self, request: web.Request) -> UserInfo | None:
         ssl_object = request.get_extra_info("ssl_object")
         der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
         if not der:
             return None
+        remembered = self._verified.get(der)
+        if remembered is not None and datetime.now(UTC) < remembered[1]:
+            return remembered[0]
         cert = x509.load_der_x509_certificate(der)
+        user = self._verify(cert)
+        if len(self._verified) >= self._CACHE_SIZE:
+            self._verified.clear()
+        self._verified[der] = (user, cert.not_valid_after_utc)
+        return user
+
+    def _verify(self, cert: x509.Certificate) -> UserInfo | None:
+        """The certificate's user after a full verification; AuthenticationError if it
+        does not verify."""
         verifier = (
             PolicyBuilder()
             .store(self._store)

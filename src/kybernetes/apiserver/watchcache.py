@@ -211,6 +211,8 @@ class WatchCache:
         `freshness_timeout` (callers then read the store directly).
         """
         target = await self._store.current_revision()
+        if self.ready.is_set() and self.revision >= target:
+            return self.revision  # the common case: already there, no waiting
         await asyncio.wait_for(self.ready.wait(), self._freshness_timeout)
         async with self._progress:
             await asyncio.wait_for(
