@@ -98,8 +98,8 @@ Row = tuple[int, str, int, int, int, int, float | None, bytes | None]
 
 _NEWEST_ROWS = (
     "SELECT j.value, o.id, o.create_revision, o.deleted, o.value"
-    " FROM json_each(?) AS j JOIN kv AS o ON o.name = j.value WHERE NOT EXISTS"
-    " (SELECT 1 FROM kv AS n WHERE n.name = o.name AND n.prev_revision = o.id)"
+    " FROM json_each(?) AS j JOIN kv AS o ON o.id = (SELECT n.id FROM kv AS n"
+    " WHERE n.name = j.value ORDER BY n.prev_revision DESC LIMIT 1)"
 )
 _NEWEST_ROW = (
     "SELECT name, id, create_revision, deleted, value FROM kv WHERE name = ?"
