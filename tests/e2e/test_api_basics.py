@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
 
 import pytest
@@ -307,3 +308,37 @@ def test_semantic_validation_errors_name_the_field(cluster: Cluster, namespace: 
     assert "spec.template.spec.containers[0].image: Required value" in out
     assert "`selector` does not match template `labels`" in out
     assert "not found" in cluster.kubectl("get", "deploy", "bad", "-n", namespace, check=False)
+
+
+def test_kubectl_watch_wait_and_chunks(cluster: Cluster, namespace: str) -> None:
+    ns = ("-n", namespace)
+    for i in range(5):
+        cluster.kubectl("create", "configmap", f"chunk{i}", *ns)
+    names = cluster.kubectl("get", "cm", *ns, "--chunk-size=2", "-o", "name").split()
+    assert names == [f"configmap/chunk{i}" for i in range(5)]
+
+    watcher = subprocess.Popen(
+        [
+            *("kubectl", "--kubeconfig", str(cluster.kubeconfig)),
+            *("get", "cm", *ns, "-w", "-o", "name"),
+            "--request-timeout=20s",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert watcher.stdout is not None
+        # The initial list comes first (kubectl prints it without event types) ...
+        listed = {watcher.stdout.readline().split()[-1] for _ in range(5)}
+        assert listed == {f"configmap/chunk{i}" for i in range(5)}
+        cluster.kubectl("delete", "cm", "chunk0", *ns, "--wait=false")
+        # ... then the watch's events.
+        assert watcher.stdout.readline().split()[-1] == "configmap/chunk0"
+    finally:
+        watcher.kill()
+        watcher.wait()
+        assert watcher.stdout is not None
+        watcher.stdout.close()
+
+    cluster.kubectl("delete", "cm", "chunk1", *ns, "--wait=false")
+    cluster.kubectl("wait", "--for=delete", "cm/chunk1", *ns, "--timeout=20s")
