@@ -342,3 +342,51 @@ def test_kubectl_watch_wait_and_chunks(cluster: Cluster, namespace: str) -> None
 
     cluster.kubectl("delete", "cm", "chunk1", *ns, "--wait=false")
     cluster.kubectl("wait", "--for=delete", "cm/chunk1", *ns, "--timeout=20s")
+
+
+def test_eviction_respects_disruption_budgets(cluster: Cluster, namespace: str) -> None:
+    api = cluster.api_client()
+    core, policy = client.CoreV1Api(api), client.PolicyV1Api(api)
+    pod = client.V1Pod(
+        metadata=client.V1ObjectMeta(name="e", labels={"app": "e"}),
+        spec=client.V1PodSpec(containers=[client.V1Container(name="c", image="busybox")]),
+    )
+    core.create_namespaced_pod(namespace, pod)
+    binding = client.V1Binding(
+        metadata=client.V1ObjectMeta(name="e"), target=client.V1ObjectReference(name="n1")
+    )
+    core.create_namespaced_pod_binding("e", namespace, binding, _preload_content=False)
+    running = core.read_namespaced_pod("e", namespace)
+    running.status.phase = "Running"
+    core.replace_namespaced_pod_status("e", namespace, running)
+    pdb = client.V1PodDisruptionBudget(
+        metadata=client.V1ObjectMeta(name="budget"),
+        spec=client.V1PodDisruptionBudgetSpec(
+            min_available=1, selector=client.V1LabelSelector(match_labels={"app": "e"})
+        ),
+    )
+    policy.create_namespaced_pod_disruption_budget(namespace, pdb)
+    budget = policy.read_namespaced_pod_disruption_budget("budget", namespace)
+    budget.status = client.V1PodDisruptionBudgetStatus(
+        current_healthy=1,
+        desired_healthy=1,
+        disruptions_allowed=0,
+        expected_pods=1,
+        observed_generation=1,
+    )
+    budget = policy.replace_namespaced_pod_disruption_budget_status("budget", namespace, budget)
+
+    eviction = client.V1Eviction(metadata=client.V1ObjectMeta(name="e", namespace=namespace))
+    with pytest.raises(ApiException) as refused:
+        core.create_namespaced_pod_eviction("e", namespace, eviction, _preload_content=False)
+    assert refused.value.status == 429
+    assert status_of(refused.value)["message"] == (
+        "Cannot evict pod as it would violate the pod's disruption budget."
+    )
+    budget.status.disruptions_allowed = 1
+    policy.replace_namespaced_pod_disruption_budget_status("budget", namespace, budget)
+    core.create_namespaced_pod_eviction("e", namespace, eviction, _preload_content=False)
+    assert core.read_namespaced_pod("e", namespace).metadata.deletion_timestamp is not None
+    spent = policy.read_namespaced_pod_disruption_budget("budget", namespace)
+    assert spent.status.disruptions_allowed == 0
+    assert "e" in spent.status.disrupted_pods

@@ -15,9 +15,7 @@ SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
 async def ensure_system_namespaces(api: API) -> None:
-    info = api.table.get("", "v1", "namespaces")
-    assert info is not None
-    registry = api.registry(info)
+    registry = api.registry_for("", "v1", "namespaces")
     for name in SYSTEM_NAMESPACES:
         namespace: Object = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
         decode(registry, namespace, "Strict")

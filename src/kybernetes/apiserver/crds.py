@@ -45,9 +45,7 @@ class CustomResources:
         self._api = api
         self._catalog = catalog
         self._served: dict[str, list[ResourceInfo]] = {}
-        info = api.table.get("apiextensions.k8s.io", "v1", "customresourcedefinitions")
-        assert info is not None
-        self._crds = api.registry(info)
+        self._crds = api.registry_for("apiextensions.k8s.io", "v1", "customresourcedefinitions")
 
     async def run(self) -> None:
         """Follows the CRDs until cancelled."""

@@ -8,6 +8,7 @@ it (finalizers, grace period), 405 for a verb the resource does not support.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -26,14 +27,14 @@ from .printing import TableRequest
 from .registry import DeleteOptions, Registry
 from .requestinfo import RequestInfo
 from .stored import Object, StoredObject
-from .subresources import SUCCESS_CREATED, bind, scaled, to_scale
+from .subresources import SUCCESS_CREATED, bind, evict, scaled, to_scale
 from .watch import serve_watch
 
 _JSON = "application/json"
 _YAML = "application/yaml"
 _ACCEPTED_BODIES = (_JSON, _YAML, protobuf.PROTOBUF)
 _SCALE_SCHEMA = SchemaNode.for_kind("autoscaling", "v1", "Scale")
-_SERVED_SUBRESOURCES = frozenset({"status", "binding", "finalize", "scale"})
+_SERVED_SUBRESOURCES = frozenset({"status", "binding", "eviction", "finalize", "scale"})
 
 
 def json_response(document: object, code: int = 200) -> web.Response:
@@ -94,9 +95,13 @@ def _not_allowed(registry: Registry, verb: str, subresource: str) -> status.Stat
 
 
 async def dispatch(
-    request: web.Request, registry: Registry, info: RequestInfo
+    request: web.Request,
+    registry: Registry,
+    info: RequestInfo,
+    registry_for: Callable[[str, str, str], Registry],
 ) -> web.StreamResponse:
-    """Routes a resource request to its verb's handler."""
+    """Routes a resource request to its verb's handler; `registry_for(group, version,
+    plural)` finds the registries a subresource works with (eviction's budgets)."""
     verb, sub = info.verb, info.subresource
     allowed = registry.info.verbs
     if sub:
@@ -129,6 +134,10 @@ async def dispatch(
             list_meta = {"resourceVersion": found.metadata.get("resourceVersion", "")}
             return table.response(table.table([found], list_meta))
         return object_response(found)
+    if verb == "create" and sub == "eviction":
+        budgets = registry_for("policy", "v1", "poddisruptionbudgets")
+        await evict(registry, budgets, namespace, name, await read_object(request))
+        return json_response(SUCCESS_CREATED, 201)
     if verb == "create" and sub == "binding":
         await bind(registry, namespace, name, await read_object(request))
         return json_response(SUCCESS_CREATED, 201)

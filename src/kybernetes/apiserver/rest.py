@@ -68,6 +68,13 @@ class API:
             self._registries[info] = registry
         return registry
 
+    def registry_for(self, group: str, version: str, plural: str) -> Registry:
+        """The registry of a resource the table serves (KeyError if it does not)."""
+        info = self.table.get(group, version, plural)
+        if info is None:
+            raise KeyError(f"{plural}.{group}/{version}")
+        return self.registry(info)
+
     def lookup(self, request_info: RequestInfo) -> ResourceInfo:
         """The resource a request addresses; 404 if the server has no such resource."""
         info = self.table.get(
@@ -131,7 +138,7 @@ async def api_handler(request: web.Request) -> web.StreamResponse:
     api = request.app[API_KEY]
     registry = api.registry(api.lookup(request_info))
     try:
-        return await handlers.dispatch(request, registry, request_info)
+        return await handlers.dispatch(request, registry, request_info, api.registry_for)
     except Unavailable as e:
         raise status.service_unavailable(f"storage is unavailable: {e}") from None
 

@@ -1,4 +1,4 @@
-"""Subresources with their own semantics: `pods/binding` and `*/scale`.
+"""Subresources with their own semantics: `pods/binding`, `pods/eviction`, `*/scale`.
 
 `POST pods/NAME/binding` with a `Binding` assigns a pending pod to a node, as the
 scheduler does: it sets `spec.nodeName` and the `PodScheduled=True` condition in one
@@ -16,7 +16,7 @@ from typing import Any
 from kybernetes.api.selectors import label_selector_as_selector
 
 from . import status
-from .registry import Registry, now_rfc3339
+from .registry import DeleteOptions, Registry, now_rfc3339
 from .stored import Object, StoredObject
 
 SUCCESS_CREATED = {
@@ -125,3 +125,79 @@ def scaled(registry: Registry, scale: Object, current: Object) -> Object:
     else:
         current["metadata"].pop("resourceVersion", None)
     return current
+
+
+async def evict(
+    pods: Registry, budgets: Registry, namespace: str, name: str, eviction: Object
+) -> None:
+    """`pods/eviction`: deletes the pod unless a PodDisruptionBudget forbids it (429).
+
+    As kube-apiserver: a pod that is terminal, pending or already terminating ignores
+    budgets; one covered by several budgets is refused (500); otherwise the budget's
+    `status.disruptionsAllowed` must be positive and is decremented (with the pod in
+    `status.disruptedPods`) before the pod is deleted with the eviction's options.
+    """
+    pod = await pods.get(namespace, name)
+    options = eviction.get("deleteOptions") or {}
+    if not _ignores_budgets(pod.obj):
+        matching = [
+            b
+            for b in budgets.cached(namespace)
+            if label_selector_as_selector((b.obj.get("spec") or {}).get("selector")).matches(
+                pod.labels
+            )
+        ]
+        if len(matching) > 1:
+            raise status.internal_error(
+                "This pod has more than one PodDisruptionBudget, which the eviction "
+                "subresource does not support."
+            )
+        if matching:
+            await _spend_disruption(budgets, namespace, matching[0].name, name)
+    preconditions = options.get("preconditions") or {}
+    await pods.delete(
+        namespace,
+        name,
+        DeleteOptions(
+            grace_period_seconds=options.get("gracePeriodSeconds"),
+            propagation_policy=options.get("propagationPolicy"),
+            precondition_uid=preconditions.get("uid"),
+            precondition_resource_version=preconditions.get("resourceVersion"),
+        ),
+    )
+
+
+def _ignores_budgets(pod: Object) -> bool:
+    phase = (pod.get("status") or {}).get("phase")
+    return phase in ("Succeeded", "Failed", "Pending") or bool(
+        pod["metadata"].get("deletionTimestamp")
+    )
+
+
+async def _spend_disruption(budgets: Registry, namespace: str, budget: str, pod: str) -> None:
+    def spend(pdb: Object) -> Object:
+        state = pdb.setdefault("status", {})
+        allowed = int(state.get("disruptionsAllowed", 0))
+        observed = state.get("observedGeneration", 0)
+        if observed < pdb["metadata"].get("generation", 1) or allowed <= 0:
+            current = state.get("currentHealthy", 0)
+            desired = state.get("desiredHealthy", 0)
+            raise status.StatusError(
+                429,
+                "TooManyRequests",
+                "Cannot evict pod as it would violate the pod's disruption budget.",
+                {
+                    "causes": [
+                        {
+                            "reason": "DisruptionBudget",
+                            "message": f"The disruption budget {budget} needs {desired} "
+                            f"healthy pods and has {current} currently",
+                        }
+                    ]
+                },
+            )
+        state["disruptionsAllowed"] = allowed - 1
+        state.setdefault("disruptedPods", {})[pod] = now_rfc3339()
+        return pdb
+
+    await budgets.update(namespace, budget, spend, subresource="status")
