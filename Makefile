@@ -37,6 +37,8 @@ test: deps system-deps lint
 
 bench: deps system-deps
 	$(BIN)/python benchmarks/store.py
+	$(BIN)/python benchmarks/apiserver.py
+	$(BIN)/python benchmarks/structural.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
