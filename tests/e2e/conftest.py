@@ -48,6 +48,10 @@ class Cluster:
         return config.new_client_from_config(config_file=str(self.kubeconfig))
 
 
+WATCH_CACHE_SIZE = 200
+"""Small, so that a test can make a resourceVersion fall out of the watch cache."""
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -64,6 +68,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             *(sys.executable, "-m", "kybernetes.cli.main", "server"),
             *("--data-dir", str(data_dir), "--bind-address", "127.0.0.1"),
             *("--https-listen-port", str(port), "--disable-agent"),
+            *("--default-watch-cache-size", str(WATCH_CACHE_SIZE)),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

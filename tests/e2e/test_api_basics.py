@@ -10,7 +10,7 @@ import pytest
 from kubernetes import client, watch
 from kubernetes.client.rest import ApiException
 
-from tests.e2e.conftest import Cluster
+from tests.e2e.conftest import WATCH_CACHE_SIZE, Cluster
 
 
 def configmap(name: str, **labels: str) -> client.V1ConfigMap:
@@ -390,3 +390,33 @@ def test_eviction_respects_disruption_budgets(cluster: Cluster, namespace: str) 
     spent = policy.read_namespaced_pod_disruption_budget("budget", namespace)
     assert spent.status.disruptions_allowed == 0
     assert "e" in spent.status.disrupted_pods
+
+
+def test_too_old_watch_is_410_and_a_relist_recovers(cluster: Cluster, namespace: str) -> None:
+    core = client.CoreV1Api(cluster.api_client())
+    old = core.create_namespaced_config_map(namespace, configmap("old"))
+    for i in range(WATCH_CACHE_SIZE * 3 // 2):  # push `old` out of the watch cache's window
+        core.patch_namespaced_config_map("old", namespace, {"data": {"k": str(i)}})
+    with pytest.raises(ApiException) as expired:
+        for _ in watch.Watch().stream(
+            core.list_namespaced_config_map,
+            namespace,
+            resource_version=old.metadata.resource_version,
+            timeout_seconds=5,
+        ):
+            pass
+    assert expired.value.status == 410
+    # What an informer does next: list again, and watch from the list's version.
+    listed = core.list_namespaced_config_map(namespace)
+    assert [c.metadata.name for c in listed.items] == ["old"]
+    w = watch.Watch()
+    stream = w.stream(
+        core.list_namespaced_config_map,
+        namespace,
+        resource_version=listed.metadata.resource_version,
+        timeout_seconds=10,
+    )
+    core.create_namespaced_config_map(namespace, configmap("new"))
+    event = next(iter(stream))
+    w.stop()
+    assert (event["type"], event["object"].metadata.name) == ("ADDED", "new")

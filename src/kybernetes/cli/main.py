@@ -34,6 +34,12 @@ def _component_list(value: str) -> frozenset[str]:
     return names
 
 
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) <= 0:
+        raise argparse.ArgumentTypeError(f"invalid positive integer {value!r}")
+    return int(value)
+
+
 def _port(value: str) -> int:
     try:
         port = int(value)
@@ -75,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     server.add_argument("--disable-agent", action="store_true", help="run no local node")
     server.add_argument(
+        "--default-watch-cache-size",
+        type=_positive,
+        default=20_000,
+        help="recent events the watch cache keeps for watches to resume from",
+    )
+    server.add_argument(
         "--disable",
         type=_component_list,
         default=frozenset(),
@@ -97,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             runtime=args.runtime,
             disable_agent=args.disable_agent,
             disable=args.disable,
+            watch_cache_size=args.default_watch_cache_size,
         )
         return run_server(options)
     raise AssertionError(f"unhandled command {args.command}")

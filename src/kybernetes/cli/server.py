@@ -67,6 +67,7 @@ class ServerOptions:
     runtime: str | None = None
     disable_agent: bool = False
     disable: frozenset[str] = field(default_factory=frozenset)
+    watch_cache_size: int = 20_000
 
     @property
     def endpoint(self) -> str:
@@ -114,7 +115,7 @@ async def _serve(options: ServerOptions, pki: PKI) -> None:
             bind_address=options.bind_address,
             port=options.https_listen_port,
         )
-        cache = WatchCache(store)
+        cache = WatchCache(store, history_size=options.watch_cache_size)
         api = API(store, cache, ResourceTable.builtin())
         app = create_app(store, config, metrics=metrics)
         add_api_routes(app, api)
