@@ -127,16 +127,20 @@ class Registry:
 
     async def get(self, namespace: str, name: str) -> StoredObject:
         """The object now (a consistent read); 404 if absent."""
-        key = self.key(namespace, name)
-        try:
-            await self.cache.wait_fresh()
-            found = self.cache.get(key)
-        except TimeoutError:
-            kv = await self.store.get(key)
-            found = StoredObject.from_kv(kv) if kv else None
+        found = await self._read(self.key(namespace, name))
         if found is None:
             raise self.not_found(name)
         return found
+
+    async def _read(self, key: str) -> StoredObject | None:
+        """A consistent read of one key: from the watch cache once it holds every write
+        acknowledged so far, else (the cache lags) from the store."""
+        try:
+            await self.cache.wait_fresh()
+            return self.cache.get(key)
+        except TimeoutError:
+            kv = await self.store.get(key)
+            return StoredObject.from_kv(kv) if kv else None
 
     # --- writes --------------------------------------------------------------------
 
@@ -242,24 +246,23 @@ class Registry:
         """
         key = self.key(namespace, name)
         while True:
-            kv = await self.store.get(key)
-            if kv is None:
+            current = await self._read(key)
+            if current is None:
                 if create_if_absent is not None and self.strategy.allow_create_on_update:
                     return await self.create(namespace, create_if_absent, dry_run=dry_run), True
                 raise self.not_found(name)
-            current = StoredObject.from_kv(kv)
             new = mutate(current.mutable())
             self.check_identity(new, namespace, name)
             pinned = new["metadata"].get("resourceVersion")
-            if pinned and pinned != str(kv.mod_revision):
+            if pinned and pinned != str(current.revision):
                 raise self.conflict(name)
             self._prepare_update(new, current.obj, subresource)
-            new["metadata"]["resourceVersion"] = str(kv.mod_revision)
+            new["metadata"]["resourceVersion"] = str(current.revision)
             errors = self.strategy.validate_update(new, current.obj, subresource)
             if errors:
                 raise self.invalid(name, errors)
             if dry_run:
-                return StoredObject.unsaved(key, new, kv.mod_revision), False
+                return StoredObject.unsaved(key, new, current.revision), False
             if new == current.obj:
                 return current, False
             try:
