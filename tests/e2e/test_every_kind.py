@@ -204,3 +204,30 @@ def test_crud(
     resource.delete(name=name, namespace=ns, grace_period_seconds=0)
     with pytest.raises(NotFoundError):
         resource.get(name=name, namespace=ns)
+
+
+def test_events_are_one_object_in_two_shapes(cluster: Cluster, namespace: str) -> None:
+    dyn = dynamic.DynamicClient(cluster.api_client())
+    core = dyn.resources.get(api_version="v1", kind="Event")
+    events = dyn.resources.get(api_version="events.k8s.io/v1", kind="Event")
+    core.create(
+        namespace=namespace,
+        body={
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": "shaped"},
+            "involvedObject": {"kind": "Pod", "name": "p", "namespace": namespace},
+            "reason": "Started",
+            "message": "hello",
+            "source": {"component": "kubelet"},
+            "count": 2,
+        },
+    )
+    seen = events.get(name="shaped", namespace=namespace)
+    assert seen.apiVersion == "events.k8s.io/v1"
+    assert seen.regarding.name == "p"
+    assert seen.note == "hello"
+    assert seen.deprecatedSource.component == "kubelet"
+    assert seen.deprecatedCount == 2
+    listed = events.get(namespace=namespace)
+    assert [e.note for e in listed.items] == ["hello"]

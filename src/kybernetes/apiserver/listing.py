@@ -178,7 +178,7 @@ async def _from_store(
             ) from None
         revision = page.revision
         for kv in page.kvs:
-            obj = StoredObject.from_kv(kv)
+            obj = registry.decoded(kv)
             if matches(obj):
                 items.append(obj)
         if not page.more:

@@ -25,10 +25,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from kybernetes.api.conversion import Converter
 from kybernetes.api.resources import ResourceInfo
 from kybernetes.api.schemanode import SchemaNode
 from kybernetes.api.validation.errors import FieldError
-from kybernetes.store import Conflict, KeyExists, KeyNotFound, Store
+from kybernetes.store import Conflict, KeyExists, KeyNotFound, KeyValue, Store
 
 from . import status
 from .allocator import AllocationError
@@ -93,6 +94,8 @@ class Registry:
     hooks: WriteHooks | None = None
     schema: SchemaNode | None = None
     """The kind's schema for decoding and patching (None: a schemaless custom resource)."""
+    converter: Converter | None = None
+    """How objects differ between the served and the stored version (events.k8s.io)."""
     printer_columns: list[dict[str, Any]] | None = None
     """A custom resource version's additionalPrinterColumns ([] if none; None: built-in)."""
 
@@ -123,7 +126,28 @@ class Registry:
 
     def cached(self, namespace: str = "") -> list[StoredObject]:
         """The cache's objects of this resource (in one namespace), in key order."""
-        return self.cache.list(self.prefix(), namespaced=self.info.namespaced, namespace=namespace)
+        objects = self.cache.list(
+            self.prefix(), namespaced=self.info.namespaced, namespace=namespace
+        )
+        return objects if self.converter is None else [self.present(o) for o in objects]
+
+    # --- stored and served forms (the same but for converted kinds) ---------------
+
+    def present(self, obj: StoredObject) -> StoredObject:
+        """An object read from the store (or the cache) in the served version's form."""
+        if self.converter is None:
+            return obj
+        return StoredObject.unsaved(obj.key, self.converter.from_storage(obj.obj), obj.revision)
+
+    def decoded(self, kv: KeyValue) -> StoredObject:
+        """A store entry as this resource serves it."""
+        return self.present(StoredObject.from_kv(kv))
+
+    def encoded(self, obj: Object) -> bytes:
+        """The bytes to store for an object in the served form."""
+        if self.converter is not None:
+            obj = self.converter.to_storage(obj)
+        return encode_for_store(obj)
 
     async def get(self, namespace: str, name: str) -> StoredObject:
         """The object now (a consistent read); 404 if absent."""
@@ -137,10 +161,11 @@ class Registry:
         acknowledged so far, else (the cache lags) from the store."""
         try:
             await self.cache.wait_fresh()
-            return self.cache.get(key)
+            cached = self.cache.get(key)
+            return None if cached is None else self.present(cached)
         except TimeoutError:
             kv = await self.store.get(key)
-            return StoredObject.from_kv(kv) if kv else None
+            return self.decoded(kv) if kv else None
 
     # --- writes --------------------------------------------------------------------
 
@@ -212,14 +237,14 @@ class Registry:
             return StoredObject.unsaved(key, obj)
         undo = await self._hook(self.hooks.before_create(obj), name) if self.hooks else None
         try:
-            kv = await self.store.create(key, encode_for_store(obj), ttl=self.strategy.ttl)
+            kv = await self.store.create(key, self.encoded(obj), ttl=self.strategy.ttl)
         except BaseException as e:
             if undo is not None:
                 await undo()
             if isinstance(e, KeyExists):
                 raise status.already_exists(self.info.plural, name, self.info.group) from None
             raise
-        return StoredObject.from_kv(kv)
+        return self.decoded(kv)
 
     async def _hook(self, call: Awaitable[Undo], name: str) -> Undo:
         """Runs an allocation hook, turning its field errors into 422 Invalid."""
@@ -283,7 +308,7 @@ class Registry:
         try:
             written = await self.store.update(
                 current.key,
-                encode_for_store(new),
+                self.encoded(new),
                 expected_mod_revision=current.revision,
                 ttl=self.strategy.ttl,
             )
@@ -293,7 +318,7 @@ class Registry:
             raise
         if hooks is not None:
             await hooks.after_update(new, current.obj)
-        return StoredObject.from_kv(written)
+        return self.decoded(written)
 
     def _prepare_update(self, new: Object, old: Object, subresource: str) -> None:
         meta, old_meta = new["metadata"], old["metadata"]
@@ -323,7 +348,7 @@ class Registry:
             kv = await self.store.get(key)
             if kv is None:
                 raise self.not_found(name)
-            current = StoredObject.from_kv(kv)
+            current = self.decoded(kv)
             self._check_preconditions(current, options)
             marked = self._mark_deleted(current.mutable(), options)
             if options.dry_run:
@@ -334,9 +359,9 @@ class Registry:
                 if marked == current.obj:
                     return current
                 written = await self.store.update(
-                    key, encode_for_store(marked), expected_mod_revision=kv.mod_revision
+                    key, self.encoded(marked), expected_mod_revision=kv.mod_revision
                 )
-                return StoredObject.from_kv(written)
+                return self.decoded(written)
             except (Conflict, KeyNotFound):
                 continue
 
@@ -392,7 +417,7 @@ class Registry:
         """Deletes the key if still at `revision` (store errors propagate), then runs
         the kind's after-delete hook."""
         kv = await self.store.delete(key, expected_mod_revision=revision)
-        deleted = StoredObject.from_kv(kv)
+        deleted = self.decoded(kv)
         if self.hooks is not None:
             await self.hooks.after_delete(deleted.obj)
         return deleted

@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from kybernetes.api.conversion import converter_for
 from kybernetes.api.resources import ResourceInfo, ResourceTable
 from kybernetes.api.schemanode import SchemaNode
 from kybernetes.store import Store, Unavailable
@@ -60,6 +61,11 @@ class API:
             )
             if custom is None:
                 registry.schema = SchemaNode.for_kind(info.group, info.version, info.kind)
+                if info.storage is not None:
+                    stored = (info.storage.group, info.storage.version, info.storage.kind)
+                    registry.converter = converter_for(
+                        (info.group, info.version, info.kind), stored
+                    )
             else:
                 registry.schema, registry.printer_columns = custom
             registry.namespace_exists = self.check_namespace

@@ -81,7 +81,7 @@ async def serve_watch(
     info = registry.info
     try:
         async with request.app[METRICS_KEY].watching(info.group, info.version, info.plural):
-            encode = _encoder(table)
+            encode = _encoder(registry, table)
             if initial:
                 await response.write(b"".join(_frame("ADDED", encode(o)) for o in initial))
             async with asyncio.timeout(timeout):
@@ -112,16 +112,16 @@ async def _stream(
             await response.write(_frame(event.type, encode(event.obj)))
 
 
-def _encoder(table: TableRequest | None) -> Callable[[StoredObject], bytes]:
-    """How each event's object is written: as stored, or as a one-row Table (with the
+def _encoder(registry: Registry, table: TableRequest | None) -> Callable[[StoredObject], bytes]:
+    """How each event's object is written: as served, or as a one-row Table (with the
     column definitions in the first event only, as kube-apiserver does)."""
     if table is None:
-        return lambda obj: obj.raw
+        return lambda obj: registry.present(obj).raw
     first = True
 
     def as_table(obj: StoredObject) -> bytes:
         nonlocal first
-        encoded = table.event_object(obj, first)
+        encoded = table.event_object(registry.present(obj), first)
         first = False
         return encoded
 
