@@ -10,10 +10,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from kybernetes import __version__
 
+from .apiserver import APIServerOptions, run_apiserver
 from .server import COMPONENTS, RUNTIMES, ServerOptions, default_data_dir, run_server
 
 
@@ -50,6 +52,32 @@ def _port(value: str) -> int:
     return port
 
 
+def _add_apiserver_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags of the API server, shared by `kyb server` and `kyb apiserver`."""
+    parser.add_argument("--data-dir", default=None, help="state directory")
+    parser.add_argument(
+        "--datastore-endpoint",
+        default=None,
+        help="sqlite:///PATH or etcd://HOST:PORT[,HOST:PORT...] (default: SQLite in the data dir)",
+    )
+    parser.add_argument("--bind-address", default="0.0.0.0", help="API server bind address")
+    parser.add_argument("--https-listen-port", type=_port, default=6443, help="API server port")
+    parser.add_argument(
+        "--write-kubeconfig",
+        default=None,
+        help="admin kubeconfig path (default: DIR/kubeconfig.yaml)",
+    )
+    parser.add_argument(
+        "--token-auth-file", default=None, help="static bearer tokens (token,user,uid,groups)"
+    )
+    parser.add_argument(
+        "--default-watch-cache-size",
+        type=_positive,
+        default=20_000,
+        help="recent events the watch cache keeps for watches to resume from",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="kyb", description="kybernetes: Kubernetes, written in Python.")
     parser.add_argument("--version", action="version", version=f"kyb {__version__}")
@@ -59,48 +87,38 @@ def build_parser() -> argparse.ArgumentParser:
     server = commands.add_parser(
         "server",
         help="run the control plane and a local node",
-        description="Run the "
-        "control plane (store, API server and the components that exist) and a local node.",
+        description="Run the control plane (store, API server and the components that "
+        "exist) and a local node.",
     )
-    server.add_argument("--data-dir", default=None, help="state directory (default: %(default)s)")
-    server.add_argument(
-        "--datastore-endpoint",
-        default=None,
-        help="sqlite:///PATH or etcd://HOST:PORT[,HOST:PORT...] (default: SQLite in the data dir)",
-    )
-    server.add_argument("--bind-address", default="0.0.0.0", help="API server bind address")
-    server.add_argument("--https-listen-port", type=_port, default=6443, help="API server port")
-    server.add_argument(
-        "--write-kubeconfig",
-        default=None,
-        help="admin kubeconfig path (default: DIR/kubeconfig.yaml)",
-    )
+    _add_apiserver_flags(server)
     server.add_argument("--node-name", default=None, help="local node name (default: hostname)")
     server.add_argument(
         "--runtime", choices=sorted(RUNTIMES), default=None, help="container runtime"
     )
     server.add_argument("--disable-agent", action="store_true", help="run no local node")
     server.add_argument(
-        "--default-watch-cache-size",
-        type=_positive,
-        default=20_000,
-        help="recent events the watch cache keeps for watches to resume from",
-    )
-    server.add_argument(
         "--disable",
         type=_component_list,
         default=frozenset(),
         help="comma-separated components not to start: " + ",".join(sorted(COMPONENTS)),
     )
+
+    apiserver = commands.add_parser(
+        "apiserver",
+        help="run the API server alone",
+        description="Run the API server over its store, with the cluster certificates.",
+    )
+    _add_apiserver_flags(apiserver)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `kyb` console script. Returns the exit status."""
     args = build_parser().parse_args(argv)
+    data_dir = args.data_dir or str(default_data_dir())
     if args.command == "server":
         options = ServerOptions(
-            data_dir=args.data_dir or str(default_data_dir()),
+            data_dir=data_dir,
             datastore_endpoint=args.datastore_endpoint,
             bind_address=args.bind_address,
             https_listen_port=args.https_listen_port,
@@ -110,8 +128,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             disable_agent=args.disable_agent,
             disable=args.disable,
             watch_cache_size=args.default_watch_cache_size,
+            token_auth_file=args.token_auth_file,
         )
         return run_server(options)
+    if args.command == "apiserver":
+        return run_apiserver(
+            APIServerOptions(
+                data_dir=Path(data_dir),
+                datastore_endpoint=args.datastore_endpoint,
+                bind_address=args.bind_address,
+                port=args.https_listen_port,
+                token_file=Path(args.token_auth_file) if args.token_auth_file else None,
+                write_kubeconfig=Path(args.write_kubeconfig) if args.write_kubeconfig else None,
+                watch_cache_size=args.default_watch_cache_size,
+            )
+        )
     raise AssertionError(f"unhandled command {args.command}")
 
 

@@ -132,3 +132,41 @@ def test_unreachable_etcd_is_a_clear_error(tmp_path: Path) -> None:
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("kyb server: error: ")
     assert f"127.0.0.1:{port}" in lines[0]
+
+
+def test_apiserver_alone_with_a_token_file(tmp_path: Path) -> None:
+    tokens = tmp_path / "tokens.csv"
+    tokens.write_text('s3cret,alice,1001,"devs"\n')
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            *KYB,
+            *("apiserver", "--data-dir", str(tmp_path), "--bind-address", "127.0.0.1"),
+            *("--https-listen-port", str(port), "--token-auth-file", str(tokens)),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for_line(proc, "kubeconfig written")
+        ca = tmp_path / "pki" / "ca.crt"
+        result = subprocess.run(
+            [
+                *("kubectl", "--server", f"https://127.0.0.1:{port}"),
+                *("--certificate-authority", str(ca), "--token", "s3cret"),
+                *("get", "ns", "-o", "name"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "namespace/default" in result.stdout.split()
+        os.kill(proc.pid, signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        assert proc.stdout is not None
+        proc.stdout.close()
