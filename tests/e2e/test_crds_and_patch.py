@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from kubernetes import client
+from kubernetes import client, dynamic
 
 from tests.e2e.conftest import Cluster
 
@@ -220,3 +220,52 @@ def test_server_side_apply_owns_fields_and_reports_conflicts(
     )
     got = json.loads(cluster.kubectl("get", "deploy", "applied", *ns, "-o", "json"))
     assert got["spec"]["replicas"] == 3
+
+
+def test_python_client_patches_and_server_side_apply(cluster: Cluster, namespace: str) -> None:
+    api = cluster.api_client()
+    apps = client.AppsV1Api(api)
+    apps.create_namespaced_deployment(namespace, json.loads(deployment("nginx:1", 1)))
+    # A dict body is sent as a strategic merge patch: containers merge by name.
+    apps.patch_namespaced_deployment(
+        "applied",
+        namespace,
+        {"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx:3"}]}}}},
+    )
+    # A list body is a JSON patch.
+    apps.patch_namespaced_deployment(
+        "applied", namespace, [{"op": "replace", "path": "/spec/replicas", "value": 2}]
+    )
+    got = apps.read_namespaced_deployment("applied", namespace)
+    assert got.spec.replicas == 2
+    assert [c.image for c in got.spec.template.spec.containers] == ["nginx:3"]
+
+    dyn = dynamic.DynamicClient(api)
+    configmaps = dyn.resources.get(api_version="v1", kind="ConfigMap")
+    body = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "ssa"},
+        "data": {"a": "1"},
+    }
+    applied = configmaps.server_side_apply(body=body, namespace=namespace, field_manager="me")
+    assert applied.data.a == "1"
+    assert [m.manager for m in applied.metadata.managedFields] == ["me"]
+
+
+def test_replace_and_server_dry_run(cluster: Cluster, namespace: str) -> None:
+    ns = ("-n", namespace)
+    manifest = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "r"},
+        "data": {"a": "1"},
+    }
+    out = cluster.kubectl("create", *ns, "--dry-run=server", "-f", "-", stdin=json.dumps(manifest))
+    assert out.strip() == "configmap/r created (server dry run)"
+    assert "NotFound" in cluster.kubectl("get", "cm", "r", *ns, check=False)
+    cluster.kubectl("create", *ns, "-f", "-", stdin=json.dumps(manifest))
+    manifest["data"] = {"a": "2"}
+    out = cluster.kubectl("replace", *ns, "-f", "-", stdin=json.dumps(manifest))
+    assert out.strip() == "configmap/r replaced"
+    assert cluster.kubectl("get", "cm", "r", *ns, "-o", "jsonpath={.data.a}") == "2"
