@@ -170,3 +170,44 @@ def test_apiserver_alone_with_a_token_file(tmp_path: Path) -> None:
             proc.wait()
         assert proc.stdout is not None
         proc.stdout.close()
+
+
+def test_state_survives_a_restart(tmp_path: Path) -> None:
+    def start() -> subprocess.Popen[str]:
+        proc = subprocess.Popen(
+            [
+                *KYB,
+                *("server", "--data-dir", str(tmp_path), "--bind-address", "127.0.0.1"),
+                *("--https-listen-port", str(free_port()), "--disable-agent"),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        wait_for_line(proc, "kubeconfig written")
+        return proc
+
+    def kubectl(*args: str) -> str:
+        result = subprocess.run(
+            ["kubectl", "--kubeconfig", str(tmp_path / "kubeconfig.yaml"), *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    for step in ("write", "read"):
+        proc = start()
+        try:
+            if step == "write":
+                kubectl("create", "configmap", "kept", "--from-literal=a=b")
+            else:
+                assert kubectl("get", "cm", "kept", "-o", "jsonpath={.data.a}") == "b"
+            os.kill(proc.pid, signal.SIGTERM)
+            assert proc.wait(timeout=20) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            assert proc.stdout is not None
+            proc.stdout.close()
