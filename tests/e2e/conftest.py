@@ -7,6 +7,7 @@ and must exit 0.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -52,23 +53,23 @@ WATCH_CACHE_SIZE = 200
 """Small, so that a test can make a resourceVersion fall out of the watch cache."""
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
 
 
-@pytest.fixture(scope="session")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    data_dir = tmp_path_factory.mktemp("kyb-server")
-    port = _free_port()
+@contextlib.contextmanager
+def running_server(data_dir: Path, *flags: str) -> Iterator[Cluster]:
+    """A `kyb server` on a free loopback port until the block exits; it must then stop
+    cleanly on SIGTERM (exit status 0)."""
+    port = free_port()
     proc = subprocess.Popen(
         [
             *(sys.executable, "-m", "kybernetes.cli.main", "server"),
             *("--data-dir", str(data_dir), "--bind-address", "127.0.0.1"),
-            *("--https-listen-port", str(port), "--disable-agent"),
-            *("--default-watch-cache-size", str(WATCH_CACHE_SIZE)),
+            *("--https-listen-port", str(port), "--disable-agent", *flags),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -89,6 +90,13 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             proc.kill()
             proc.wait()
         proc.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    data_dir = tmp_path_factory.mktemp("kyb-server")
+    with running_server(data_dir, "--default-watch-cache-size", str(WATCH_CACHE_SIZE)) as c:
+        yield c
 
 
 @pytest.fixture

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.conftest import Cluster, _free_port
+from tests.e2e.conftest import Cluster, running_server
 from tests.support.etcd import EtcdCluster, etcd_available
 
 pytestmark = pytest.mark.skipif(not etcd_available(), reason="etcd is not installed")
@@ -21,35 +17,11 @@ pytestmark = pytest.mark.skipif(not etcd_available(), reason="etcd is not instal
 def etcd_cluster_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     base = tmp_path_factory.mktemp("etcd-backed")
     (base / "etcd").mkdir()
-    with EtcdCluster(size=1, base_dir=base / "etcd") as etcd:
-        data_dir = base / "server"
-        port = _free_port()
-        proc = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "kybernetes.cli.main", "server"),
-                *("--data-dir", str(data_dir), "--bind-address", "127.0.0.1"),
-                *("--https-listen-port", str(port), "--disable-agent"),
-                *("--datastore-endpoint", etcd.endpoint_url),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        assert proc.stdout is not None
-        try:
-            for line in proc.stdout:
-                if "kubeconfig written" in line:
-                    break
-            else:
-                raise AssertionError(f"kyb server exited with {proc.wait()}")
-            yield Cluster(data_dir, data_dir / "kubeconfig.yaml", port)
-            os.kill(proc.pid, signal.SIGTERM)
-            assert proc.wait(timeout=30) == 0
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            proc.stdout.close()
+    with (
+        EtcdCluster(size=1, base_dir=base / "etcd") as etcd,
+        running_server(base / "server", "--datastore-endpoint", etcd.endpoint_url) as server,
+    ):
+        yield server
 
 
 def test_kubectl_against_an_etcd_backed_server(etcd_cluster_server: Cluster) -> None:
