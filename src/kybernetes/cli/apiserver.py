@@ -12,7 +12,8 @@ import asyncio
 import signal
 import socket
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,10 +91,12 @@ def prepare(options: APIServerOptions) -> PKI:
     return ensure_pki(options.data_dir / "pki", hosts=options.serving_hosts())
 
 
-async def serve_apiserver(
-    options: APIServerOptions, pki: PKI, stop: asyncio.Event, prog: str
-) -> None:
-    """Serves until `stop` is set (see the module docstring)."""
+@asynccontextmanager
+async def running_apiserver(
+    options: APIServerOptions, pki: PKI, prog: str
+) -> AsyncIterator[RestConfig]:
+    """Serves while the context is entered (see the module docstring); yields the
+    admin connection settings (also written as the admin kubeconfig)."""
     metrics = APIMetrics()
     store = MeasuredStore(await open_store(options.endpoint), metrics)
     try:
@@ -115,16 +118,25 @@ async def serve_apiserver(
             await ensure_system_namespaces(api)
             crds = tg.create_task(CustomResources(api, app[OPENAPI_KEY].catalog).run())
             async with APIServer(app, config) as server:
+                admin = _admin_config(server, pki)
                 path = options.kubeconfig_path
-                await asyncio.to_thread(_write_admin_kubeconfig, path, server, pki)
+                await asyncio.to_thread(write_kubeconfig, path, admin)
                 print(f"{prog}: API server listening on {server.url}", flush=True)
                 print(f"{prog}: kubeconfig written to {path}", flush=True)
-                await stop.wait()
+                yield admin
                 print(f"{prog}: shutting down", flush=True)
             crds.cancel()
             feeding.cancel()
     finally:
         await store.close()
+
+
+async def serve_apiserver(
+    options: APIServerOptions, pki: PKI, stop: asyncio.Event, prog: str
+) -> None:
+    """Serves until `stop` is set."""
+    async with running_apiserver(options, pki, prog):
+        await stop.wait()
 
 
 async def _wait_ready(cache: WatchCache, feeding: asyncio.Task[None]) -> None:
@@ -143,15 +155,13 @@ def _store_check(store: Store) -> HealthCheck:
     return check
 
 
-def _write_admin_kubeconfig(path: Path, server: APIServer, pki: PKI) -> None:
-    write_kubeconfig(
-        path,
-        RestConfig(
-            server=server.url,
-            ca_pem=pki.ca.cert_pem(),
-            client_cert_pem=pki.admin.cert_pem(),
-            client_key_pem=pki.admin.key_pem(),
-        ),
+def _admin_config(server: APIServer, pki: PKI) -> RestConfig:
+    """How the cluster's administrator (and `kyb server`'s own components) connect."""
+    return RestConfig(
+        server=server.url,
+        ca_pem=pki.ca.cert_pem(),
+        client_cert_pem=pki.admin.cert_pem(),
+        client_key_pem=pki.admin.key_pem(),
     )
 
 
