@@ -16,6 +16,7 @@ from typing import NoReturn
 from kybernetes import __version__
 
 from .apiserver import APIServerOptions, run_apiserver
+from .controllermanager import CONTROLLERS, run_controller_manager
 from .server import COMPONENTS, RUNTIMES, ServerOptions, default_data_dir, run_server
 
 
@@ -32,6 +33,18 @@ def _component_list(value: str) -> frozenset[str]:
     if unknown:
         raise argparse.ArgumentTypeError(
             f"unknown component(s) {', '.join(unknown)} (known: {', '.join(sorted(COMPONENTS))})"
+        )
+    return names
+
+
+def _controller_list(value: str) -> frozenset[str]:
+    names = frozenset(n.strip() for n in value.split(",") if n.strip())
+    if "*" in names:
+        return frozenset(CONTROLLERS)
+    unknown = sorted(names - CONTROLLERS.keys())
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown controller(s) {', '.join(unknown)} (known: {', '.join(CONTROLLERS)})"
         )
     return names
 
@@ -109,6 +122,25 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the API server over its store, with the cluster certificates.",
     )
     _add_apiserver_flags(apiserver)
+
+    controller_manager = commands.add_parser(
+        "controller-manager",
+        help="run the controllers against an API server",
+        description="Run the control loops as a client of the API server.",
+    )
+    controller_manager.add_argument("--kubeconfig", required=True, help="how to reach the API")
+    controller_manager.add_argument(
+        "--controllers",
+        type=_controller_list,
+        default=None,
+        help="comma-separated controllers to run (default: all): " + ",".join(CONTROLLERS),
+    )
+    controller_manager.add_argument(
+        "--leader-elect",
+        choices=("true", "false"),
+        default="true",
+        help="run only while holding the kube-system/kube-controller-manager Lease",
+    )
     return parser
 
 
@@ -142,6 +174,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 write_kubeconfig=Path(args.write_kubeconfig) if args.write_kubeconfig else None,
                 watch_cache_size=args.default_watch_cache_size,
             )
+        )
+    if args.command == "controller-manager":
+        return run_controller_manager(
+            Path(args.kubeconfig), args.controllers, args.leader_elect == "true"
         )
     raise AssertionError(f"unhandled command {args.command}")
 

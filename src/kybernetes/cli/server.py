@@ -1,21 +1,24 @@
 """`kyb server`: the control plane and a local node in one process.
 
-It starts every component that exists and is not disabled — today the API server
-(`apiserver.serve_apiserver`: store, PKI, HTTPS, admin kubeconfig) — prints where
-the kubeconfig is, and runs until SIGINT or SIGTERM, then shuts every component down
-before closing the store. Startup errors (bad endpoint, corrupt database, unreachable
-etcd, port in use) are one line on stderr and exit status 1.
+It starts every component that exists and is not disabled — the API server
+(`apiserver.running_apiserver`: store, PKI, HTTPS, admin kubeconfig), then the
+controller manager as a client of it — prints where the kubeconfig is, and runs
+until SIGINT or SIGTERM, then shuts every component down before closing the store.
+Startup errors (bad endpoint, corrupt database, unreachable etcd, port in use) are
+one line on stderr and exit status 1.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .apiserver import APIServerOptions, prepare, run_component, serve_apiserver
+from .apiserver import APIServerOptions, prepare, run_component, running_apiserver
+from .controllermanager import run_controllers
 
 COMPONENTS = frozenset(
     {"scheduler", "controller-manager", "proxy", "dns", "kubelet", "metrics-server"}
@@ -71,6 +74,17 @@ def run_server(options: ServerOptions) -> int:
     except (OSError, ValueError) as e:
         print(f"kyb server: error: {e}", file=sys.stderr)
         return 1
-    return run_component(
-        "kyb server", lambda stop: serve_apiserver(apiserver, pki, stop, "kyb server")
-    )
+
+    async def main(stop: asyncio.Event) -> None:
+        async with (
+            running_apiserver(apiserver, pki, "kyb server") as admin,
+            asyncio.TaskGroup() as tg,
+        ):
+            components = []
+            if "controller-manager" not in options.disable:
+                components.append(tg.create_task(run_controllers(admin)))
+            await stop.wait()
+            for task in components:
+                task.cancel()
+
+    return run_component("kyb server", main)
