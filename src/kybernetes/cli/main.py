@@ -147,7 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `kyb` console script. Returns the exit status."""
     args = build_parser().parse_args(argv)
-    data_dir = args.data_dir or str(default_data_dir())
+    if args.command in ("server", "apiserver"):
+        data_dir = args.data_dir or str(default_data_dir())
     if args.command == "server":
         options = ServerOptions(
             data_dir=data_dir,

@@ -211,3 +211,60 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
                 proc.wait()
             assert proc.stdout is not None
             proc.stdout.close()
+
+
+def test_controller_manager_alone_against_a_server(tmp_path: Path) -> None:
+    server = subprocess.Popen(
+        [
+            *KYB,
+            *("server", "--data-dir", str(tmp_path), "--bind-address", "127.0.0.1"),
+            *("--https-listen-port", str(free_port()), "--disable-agent"),
+            *("--disable", "controller-manager"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    kubeconfig = tmp_path / "kubeconfig.yaml"
+
+    def kubectl(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["kubectl", "--kubeconfig", str(kubeconfig), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    manager: subprocess.Popen[str] | None = None
+    try:
+        wait_for_line(server, "kubeconfig written")
+        assert kubectl("create", "namespace", "gone").returncode == 0
+        assert kubectl("delete", "namespace", "gone", "--wait=false").returncode == 0
+        manager = subprocess.Popen(
+            [*KYB, "controller-manager", "--kubeconfig", str(kubeconfig)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        wait_for_line(manager, "running")
+        # Only the controller manager can finish the namespace's deletion.
+        done = kubectl("wait", "--for=delete", "namespace/gone", "--timeout=30s")
+        assert done.returncode == 0, done.stderr
+        holder = kubectl(
+            "get",
+            "lease",
+            "kube-controller-manager",
+            "-n",
+            "kube-system",
+            "-o",
+            "jsonpath={.spec.holderIdentity}",
+        )
+        assert holder.stdout.startswith(socket.gethostname())
+        os.kill(manager.pid, signal.SIGTERM)
+        assert manager.wait(timeout=20) == 0
+    finally:
+        for proc in (manager, server):
+            if proc is not None:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+                assert proc.stdout is not None
+                proc.stdout.close()
