@@ -14,19 +14,25 @@ import socket
 import sys
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from kybernetes.client import (
     APIClient,
+    Clock,
+    EventRecorder,
     LeaderElectionConfig,
     LeaderElector,
     RestConfig,
     SharedInformerFactory,
+    SystemClock,
     load_kubeconfig,
 )
+from kybernetes.controllers.deployment import DeploymentController
 from kybernetes.controllers.garbagecollector import GarbageCollector
 from kybernetes.controllers.namespace import NamespaceController
+from kybernetes.controllers.replicaset import REPLICATION_CONTROLLER, ReplicaSetController
 from kybernetes.controllers.serviceaccount import ServiceAccountController
 
 from .apiserver import run_component
@@ -36,12 +42,25 @@ class Controller(Protocol):
     async def run(self) -> None: ...
 
 
-Factory = Callable[[APIClient, SharedInformerFactory], Controller]
+@dataclass(frozen=True)
+class Shared:
+    """What every controller is built from."""
 
-CONTROLLERS: dict[str, Factory] = {
-    "garbagecollector": lambda client, factory: GarbageCollector(client, factory),
-    "namespace": lambda client, factory: NamespaceController(client, factory),
-    "serviceaccount": lambda client, factory: ServiceAccountController(client, factory),
+    client: APIClient
+    factory: SharedInformerFactory
+    recorder: EventRecorder
+    clock: Clock
+
+
+CONTROLLERS: dict[str, Callable[[Shared], Controller]] = {
+    "deployment": lambda s: DeploymentController(s.client, s.factory, s.recorder, clock=s.clock),
+    "garbagecollector": lambda s: GarbageCollector(s.client, s.factory, clock=s.clock),
+    "namespace": lambda s: NamespaceController(s.client, s.factory, clock=s.clock),
+    "replicaset": lambda s: ReplicaSetController(s.client, s.factory, s.recorder, clock=s.clock),
+    "replicationcontroller": lambda s: ReplicaSetController(
+        s.client, s.factory, s.recorder, clock=s.clock, kind=REPLICATION_CONTROLLER
+    ),
+    "serviceaccount": lambda s: ServiceAccountController(s.client, s.factory, clock=s.clock),
 }
 
 
@@ -53,10 +72,17 @@ async def run_controllers(
     async with APIClient(rest, component="controller-manager") as client:
 
         async def lead() -> None:
-            factory = SharedInformerFactory(client)
-            controllers = [CONTROLLERS[name](client, factory) for name in names]
+            clock = SystemClock()
+            shared = Shared(
+                client,
+                SharedInformerFactory(client, clock=clock),
+                EventRecorder(client, "controller-manager", socket.gethostname(), clock=clock),
+                clock,
+            )
+            controllers = [CONTROLLERS[name](shared) for name in names]
             async with asyncio.TaskGroup() as tg:
-                tg.create_task(factory.run())
+                tg.create_task(shared.factory.run())
+                tg.create_task(shared.recorder.run())
                 for controller in controllers:
                     tg.create_task(controller.run())
 

@@ -6,8 +6,8 @@ caches and reconciles the world toward the spec, so a restart loses nothing.
 `expectations` keeps a controller from acting twice on writes its caches have not
 shown yet.
 
-- `replicaset`: `ReplicaSetController` (and `ReplicationManager` for v1
-  ReplicationControllers): keeps the right number of pods per set.
+- `replicaset`: `ReplicaSetController` (with `kind=REPLICATION_CONTROLLER`, v1
+  ReplicationControllers too): keeps the right number of pods per set.
 - `deployment`: `DeploymentController`: rolls ReplicaSets per pod-template hash.
 - `garbagecollector`: `GarbageCollector`: deletes dependents whose owners are gone,
   and carries out foreground and orphan deletion.
