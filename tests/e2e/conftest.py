@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,31 +66,37 @@ def running_server(data_dir: Path, *flags: str) -> Iterator[Cluster]:
     """A `kyb server` on a free loopback port until the block exits; it must then stop
     cleanly on SIGTERM (exit status 0)."""
     port = free_port()
-    proc = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "kybernetes.cli.main", "server"),
-            *("--data-dir", str(data_dir), "--bind-address", "127.0.0.1"),
-            *("--https-listen-port", str(port), "--disable-agent", *flags),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert proc.stdout is not None
+    log_path = data_dir / "server.log"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # The server's output goes to a file: a pipe nobody reads would fill and block it.
+    with log_path.open("w") as log_file:
+        proc = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "kybernetes.cli.main", "server"),
+                *("--data-dir", str(data_dir), "--bind-address", "127.0.0.1"),
+                *("--https-listen-port", str(port), "--disable-agent", *flags),
+            ],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
     try:
-        for line in proc.stdout:
-            if "kubeconfig written" in line:
-                break
-        else:
-            raise AssertionError(f"kyb server exited with {proc.wait()}")
+        _wait_for_kubeconfig(proc, log_path)
         yield Cluster(data_dir, data_dir / "kubeconfig.yaml", port)
         os.kill(proc.pid, signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
+        assert proc.wait(timeout=30) == 0, log_path.read_text()[-4000:]
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        proc.stdout.close()
+
+
+def _wait_for_kubeconfig(proc: subprocess.Popen[bytes], log_path: Path) -> None:
+    """Waits (bounded) until the server says it wrote the kubeconfig."""
+    deadline = time.monotonic() + 60
+    while "kubeconfig written" not in log_path.read_text():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"kyb server did not start: {log_path.read_text()[-4000:]}")
+        time.sleep(0.05)
 
 
 @pytest.fixture(scope="session")

@@ -31,6 +31,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
 
 from .clock import Clock, SystemClock, Timer
+from .errors import APIError
 from .ratelimit import RateLimiter, default_controller_rate_limiter
 
 log = logging.getLogger(__name__)
@@ -183,7 +184,8 @@ async def run_workers(
     queue: WorkQueue[K], sync: Callable[[K], Awaitable[None]], workers: int = 1
 ) -> None:
     """Runs `workers` tasks that each take a key, `await sync(key)`, then: on success
-    `forget(key)`; on an exception log it and `add_rate_limited(key)`; always
+    `forget(key)`; on an exception log it (an API error in one line, anything else
+    with its traceback) and `add_rate_limited(key)`; always
     `done(key)`. Returns once the queue is shut down and drained; cancelling it
     cancels the syncs in progress. ValueError if `workers` < 1."""
     if workers < 1:
@@ -197,6 +199,11 @@ async def run_workers(
                 return
             try:
                 await sync(key)
+            except APIError as e:
+                # Expected in normal operation (a conflict: the cache was behind a write),
+                # so one line, no traceback.
+                log.info("sync of %r: %s; retrying with backoff", key, e)
+                queue.add_rate_limited(key)
             except Exception:
                 log.exception("sync of %r failed; retrying with backoff", key)
                 queue.add_rate_limited(key)
