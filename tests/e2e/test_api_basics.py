@@ -158,7 +158,11 @@ def test_pod_binding_assigns_once(cluster: Cluster, namespace: str) -> None:
     core = client.CoreV1Api(cluster.api_client())
     pod = client.V1Pod(
         metadata=client.V1ObjectMeta(name="p"),
-        spec=client.V1PodSpec(containers=[client.V1Container(name="c", image="busybox")]),
+        # Bound by hand: no scheduler serves this name.
+        spec=client.V1PodSpec(
+            containers=[client.V1Container(name="c", image="busybox")],
+            scheduler_name="manual",
+        ),
     )
     created = core.create_namespaced_pod(namespace, pod)
     assert created.status.phase == "Pending"
@@ -347,7 +351,10 @@ def test_eviction_respects_disruption_budgets(cluster: Cluster, namespace: str) 
     core, policy = client.CoreV1Api(api), client.PolicyV1Api(api)
     pod = client.V1Pod(
         metadata=client.V1ObjectMeta(name="e", labels={"app": "e"}),
-        spec=client.V1PodSpec(containers=[client.V1Container(name="c", image="busybox")]),
+        spec=client.V1PodSpec(
+            containers=[client.V1Container(name="c", image="busybox")],
+            scheduler_name="manual",
+        ),
     )
     core.create_namespaced_pod(namespace, pod)
     binding = client.V1Binding(

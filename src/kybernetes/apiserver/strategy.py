@@ -245,6 +245,17 @@ class JobStrategy(Strategy):
         )
 
 
+class NodeStrategy(Strategy):
+    """Kubelets register their Node with its status (capacity, conditions) in the
+    create request, so a create keeps the status, as Kubernetes does."""
+
+    def prepare_for_create(self, obj: Object) -> None:
+        status = obj.get("status")
+        super().prepare_for_create(obj)
+        if status is not None:
+            obj["status"] = status
+
+
 class PodStrategy(Strategy):
     """Pods start Pending and are deleted gracefully once scheduled."""
 
@@ -299,6 +310,7 @@ CRD_CLEANUP_FINALIZER = "customresourcecleanup.apiextensions.k8s.io"
 _STRATEGIES: dict[tuple[str, str], type[Strategy]] = {
     ("", "Namespace"): NamespaceStrategy,
     ("", "Pod"): PodStrategy,
+    ("", "Node"): NodeStrategy,
     ("batch", "Job"): JobStrategy,
     ("apiextensions.k8s.io", "CustomResourceDefinition"): CustomResourceDefinitionStrategy,
 }

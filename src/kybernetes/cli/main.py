@@ -17,6 +17,7 @@ from kybernetes import __version__
 
 from .apiserver import APIServerOptions, run_apiserver
 from .controllermanager import CONTROLLERS, run_controller_manager
+from .scheduler import run_scheduler_command
 from .server import COMPONENTS, RUNTIMES, ServerOptions, default_data_dir, run_server
 
 
@@ -141,6 +142,20 @@ def build_parser() -> argparse.ArgumentParser:
         default="true",
         help="run only while holding the kube-system/kube-controller-manager Lease",
     )
+
+    scheduler = commands.add_parser(
+        "scheduler",
+        help="run the scheduler against an API server",
+        description="Place pods on nodes, as a client of the API server.",
+    )
+    scheduler.add_argument("--kubeconfig", required=True, help="how to reach the API")
+    scheduler.add_argument("--config", default=None, help="a KubeSchedulerConfiguration file")
+    scheduler.add_argument(
+        "--leader-elect",
+        choices=("true", "false"),
+        default="true",
+        help="run only while holding the kube-system/kube-scheduler Lease",
+    )
     return parser
 
 
@@ -176,6 +191,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 watch_cache_size=args.default_watch_cache_size,
             )
         )
+    if args.command == "scheduler":
+        config = Path(args.config) if args.config else None
+        return run_scheduler_command(Path(args.kubeconfig), config, args.leader_elect == "true")
     if args.command == "controller-manager":
         return run_controller_manager(
             Path(args.kubeconfig), args.controllers, args.leader_elect == "true"

@@ -2,7 +2,7 @@
 
 It starts every component that exists and is not disabled — the API server
 (`apiserver.running_apiserver`: store, PKI, HTTPS, admin kubeconfig), then the
-controller manager as a client of it — prints where the kubeconfig is, and runs
+scheduler and the controller manager as its clients — prints where the kubeconfig is, and runs
 until SIGINT or SIGTERM, then shuts every component down before closing the store.
 Startup errors (bad endpoint, corrupt database, unreachable etcd, port in use) are
 one line on stderr and exit status 1.
@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .apiserver import APIServerOptions, prepare, run_component, running_apiserver
 from .controllermanager import run_controllers
+from .scheduler import serve_scheduler
 
 COMPONENTS = frozenset(
     {"scheduler", "controller-manager", "proxy", "dns", "kubelet", "metrics-server"}
@@ -81,6 +82,8 @@ def run_server(options: ServerOptions) -> int:
             asyncio.TaskGroup() as tg,
         ):
             components = []
+            if "scheduler" not in options.disable:
+                components.append(tg.create_task(serve_scheduler(admin)))
             if "controller-manager" not in options.disable:
                 components.append(tg.create_task(run_controllers(admin)))
             await stop.wait()

@@ -1,0 +1,328 @@
+"""The scheduler's runtime: informers → queue → `schedule_one` → assume → bind.
+
+`Scheduler(client, factory, ...)` wires, as kube-scheduler does:
+
+- one pod informer (all namespaces, non-terminal pods): a pod without `spec.nodeName`
+  whose `schedulerName` names one of the profiles goes to the `SchedulingQueue`; an
+  assigned pod goes to the `SchedulerCache`; a pod that becomes assigned leaves the
+  queue. A node informer feeds the cache. Node additions and relevant node changes
+  (allocatable, labels, taints, unschedulable, conditions) and deletions of assigned
+  pods move unschedulable pods back (`move_all_to_active_or_backoff`).
+- one scheduling loop: pop, `schedule_one` against the cache's snapshot, Reserve, then
+  *assume* the pod (it counts on its node at once) and bind it in a task of its own
+  (PreBind, Bind plugins, else `client.bind` through pods/binding), so the next pod is
+  scheduled while the binding is in flight. A bound pod gets a `Scheduled` event
+  ("Successfully assigned ns/pod to node"); a failed binding forgets the assumed pod
+  and requeues it with backoff.
+- a pod that fits nowhere gets the `PodScheduled=False` condition with reason
+  `Unschedulable` and the FailedScheduling message (status patch, skipped when the
+  condition already says so), a `FailedScheduling` Warning event, and is parked in the
+  queue; scheduler errors use reason `SchedulerError` and back the pod off.
+
+`run()` runs the factory it was given (which must not be running yet), the event
+recorder, waits for the caches to sync, then schedules until cancelled. API errors of
+status writes and bindings are logged and retried through the queue, never raised.
+Limits: Permit `Wait` is treated as a rejection; Reserve/Permit/PreBind/Bind plugins
+get a fresh `CycleState` (schedule_one does not return the cycle's); no preemption.
+
+`run_scheduler(client, ...)` builds all of that and runs it, by default only while
+holding the `kube-system/kube-scheduler` Lease; it returns when leadership is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import socket
+import uuid
+from collections.abc import Coroutine, Mapping
+from typing import Any, Final
+
+from kybernetes.client import (
+    APIClient,
+    APIError,
+    Clock,
+    DeletedFinalStateUnknown,
+    EventRecorder,
+    LeaderElectionConfig,
+    LeaderElector,
+    SharedInformerFactory,
+    SystemClock,
+    TransportError,
+)
+from kybernetes.client.resource import NODES, PODS
+from kybernetes.scheduler.cache import SchedulerCache
+from kybernetes.scheduler.configuration import SchedulerConfiguration, load_configuration
+from kybernetes.scheduler.framework import Code, CycleState, QueuedPodInfo, Status
+from kybernetes.scheduler.plugins import in_tree_registry
+from kybernetes.scheduler.podinfo import PodInfo, pod_info
+from kybernetes.scheduler.profile import Profile, build_profile
+from kybernetes.scheduler.queue import SchedulingQueue
+from kybernetes.scheduler.schedule import schedule_one
+
+log = logging.getLogger(__name__)
+
+Obj = dict[str, Any]
+COMPONENT: Final = "default-scheduler"
+LEASE_NAME: Final = "kube-scheduler"
+LEASE_NAMESPACE: Final = "kube-system"
+NON_TERMINAL_PODS: Final = "status.phase!=Succeeded,status.phase!=Failed"
+
+
+class Scheduler:
+    """One scheduler over one API server (see the module docstring)."""
+
+    def __init__(
+        self,
+        client: APIClient,
+        factory: SharedInformerFactory,
+        *,
+        configuration: SchedulerConfiguration | None = None,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+        recorder: EventRecorder | None = None,
+    ) -> None:
+        self.client = client
+        self.factory = factory
+        self.clock = clock or SystemClock()
+        self.rng = rng or random.Random()
+        self.recorder = recorder or EventRecorder(client, COMPONENT, clock=self.clock)
+        configuration = configuration or load_configuration(None)
+        registry = in_tree_registry()
+        self.profiles: dict[str, Profile] = {
+            p.scheduler_name: build_profile(p, registry) for p in configuration.profiles
+        }
+        self.queue = SchedulingQueue(self.profiles, self.clock)
+        self.cache = SchedulerCache(self.clock)
+        self._next_start_node = 0
+        self._tasks: asyncio.TaskGroup | None = None
+        pods = factory.informer(PODS, namespace="", field_selector=NON_TERMINAL_PODS)
+        pods.add_handler(self._on_pod_add, self._on_pod_update, self._on_pod_delete)
+        nodes = factory.informer(NODES)
+        nodes.add_handler(self._on_node_add, self._on_node_update, self._on_node_delete)
+
+    async def run(self) -> None:
+        """Runs informers, the event recorder and the scheduling loop until cancelled."""
+        async with asyncio.TaskGroup() as tasks, self.factory.running():
+            self._tasks = tasks
+            tasks.create_task(self.recorder.run())
+            await self.factory.wait_for_cache_sync()
+            log.info("scheduler caches synced; scheduling")
+            try:
+                while True:
+                    self._schedule_cycle(await self.queue.pop())
+                    await asyncio.sleep(0)  # pop need not yield: let bindings and informers run
+            finally:
+                self._tasks = None
+
+    # -- the scheduling cycle --------------------------------------------------------
+
+    def _schedule_cycle(self, queued: QueuedPodInfo) -> None:
+        """Decides one popped pod; the binding (or status write) runs as a task."""
+        pod = queued.pod
+        if (pod.pod.get("metadata") or {}).get("deletionTimestamp") or self.cache.is_assumed(
+            pod.key
+        ):
+            self.queue.done(pod.key)
+            return
+        profile = self.profiles[pod.scheduler_name]
+        snapshot = self.cache.snapshot
+        result = schedule_one(snapshot, pod, profile, self.rng, start_index=self._next_start_node)
+        self._next_start_node = (self._next_start_node + result.evaluated_nodes) % max(
+            snapshot.num_nodes, 1
+        )
+        if result.node is None:
+            self._failed(queued, result.status, result.message)
+            return
+        node, state = result.node, CycleState()
+        status = self._reserve_and_permit(profile, state, pod, node)
+        if not status.is_success:
+            self._failed(queued, status, status.message)
+            return
+        self.cache.assume(pod, node)
+        self._spawn(self._bind(profile, state, queued, node))
+
+    def _reserve_and_permit(
+        self, profile: Profile, state: CycleState, pod: PodInfo, node: str
+    ) -> Status:
+        for plugin in profile.reserve:
+            status = plugin.reserve(state, pod, node)
+            if not status.is_success:
+                self._unreserve(profile, state, pod, node)
+                return status
+        for permit in profile.permit:
+            status, _timeout = permit.permit(state, pod, node)
+            if not status.is_success:
+                self._unreserve(profile, state, pod, node)
+                return status
+        return Status()
+
+    @staticmethod
+    def _unreserve(profile: Profile, state: CycleState, pod: PodInfo, node: str) -> None:
+        for plugin in reversed(profile.reserve):
+            plugin.unreserve(state, pod, node)
+
+    async def _bind(
+        self, profile: Profile, state: CycleState, queued: QueuedPodInfo, node: str
+    ) -> None:
+        pod = queued.pod
+        try:
+            status = await self._run_bind_plugins(profile, state, pod, node)
+        except (APIError, TransportError) as e:
+            status = Status(Code.ERROR, (f"binding rejected: {e}",))
+        if not status.is_success:
+            self.cache.forget(pod.key)
+            self._unreserve(profile, state, pod, node)
+            self._failed(queued, status, status.message)
+            return
+        self.cache.finish_binding(pod.key)
+        self.queue.done(pod.key)
+        for plugin in profile.post_bind:
+            plugin.post_bind(state, pod, node)
+        message = f"Successfully assigned {pod.namespace}/{pod.name} to {node}"
+        self.recorder.event(_involved(pod), "Normal", "Scheduled", message)
+
+    async def _run_bind_plugins(
+        self, profile: Profile, state: CycleState, pod: PodInfo, node: str
+    ) -> Status:
+        for pre_bind in profile.pre_bind:
+            status = await pre_bind.pre_bind(state, pod, node)
+            if not status.is_success:
+                return status
+        for binder in profile.bind:
+            status = await binder.bind(state, pod, node)
+            if status.code is not Code.SKIP:
+                return status
+        await self.client.bind(dict(pod.pod), node)  # DefaultBinder
+        return Status()
+
+    def _failed(self, queued: QueuedPodInfo, status: Status, message: str) -> None:
+        """handleSchedulingFailure: requeue, event, PodScheduled=False condition."""
+        pod = queued.pod
+        unschedulable = status.is_rejected
+        self.queue.requeue(queued, unschedulable=unschedulable)
+        reason = "Unschedulable" if unschedulable else "SchedulerError"
+        log.info("pod %s/%s: %s: %s", pod.namespace, pod.name, reason, message)
+        self.recorder.event(_involved(pod), "Warning", "FailedScheduling", message)
+        self._spawn(self._set_condition(pod, reason, message))
+
+    async def _set_condition(self, pod: PodInfo, reason: str, message: str) -> None:
+        conditions = list((pod.pod.get("status") or {}).get("conditions") or ())
+        current = next((c for c in conditions if c.get("type") == "PodScheduled"), None)
+        wanted: dict[str, str | None] = {
+            "type": "PodScheduled",
+            "status": "False",
+            "reason": reason,
+            "message": message,
+        }
+        if current is not None and all(current.get(k) == v for k, v in wanted.items()):
+            return
+        wanted["lastProbeTime"] = None
+        wanted["lastTransitionTime"] = self.clock.wall().strftime("%Y-%m-%dT%H:%M:%SZ")
+        conditions = [c for c in conditions if c.get("type") != "PodScheduled"] + [wanted]
+        patch = {"status": {"conditions": conditions}}
+        try:
+            await self.client.patch(
+                PODS, pod.name, patch, namespace=pod.namespace, subresource="status"
+            )
+        except (APIError, TransportError) as e:
+            log.warning("pod %s/%s: could not set PodScheduled: %s", pod.namespace, pod.name, e)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        if self._tasks is None:
+            work.close()
+            raise RuntimeError("the scheduler is not running")
+        self._tasks.create_task(work)
+
+    # -- informer handlers (they only update the queue and the cache) ----------------
+
+    def _responsible(self, pod: Obj) -> bool:
+        return (pod.get("spec") or {}).get("schedulerName", COMPONENT) in self.profiles
+
+    def _on_pod_add(self, pod: Obj) -> None:
+        if _assigned(pod):
+            self.cache.add_pod(pod)
+        elif self._responsible(pod):
+            self.queue.add(pod_info(pod))
+
+    def _on_pod_update(self, old: Obj, new: Obj) -> None:
+        if _assigned(new):
+            if not _assigned(old):
+                self.queue.delete(pod_info(new).key)
+            self.cache.update_pod(new)
+        elif self._responsible(new):
+            self.queue.update(pod_info(new))
+        else:
+            self.queue.delete(pod_info(new).key)
+
+    def _on_pod_delete(self, pod: Obj | DeletedFinalStateUnknown) -> None:
+        obj = pod.obj if isinstance(pod, DeletedFinalStateUnknown) else pod
+        if _assigned(obj):
+            self.cache.remove_pod(obj)
+            self.queue.move_all_to_active_or_backoff("AssignedPodDelete")
+        else:
+            self.queue.delete(pod_info(obj).key)
+
+    def _on_node_add(self, node: Obj) -> None:
+        self.cache.add_node(node)
+        self.queue.move_all_to_active_or_backoff("NodeAdd")
+
+    def _on_node_update(self, old: Obj, new: Obj) -> None:
+        self.cache.update_node(new)
+        if _node_facts(old) != _node_facts(new):
+            self.queue.move_all_to_active_or_backoff("NodeUpdate")
+
+    def _on_node_delete(self, node: Obj | DeletedFinalStateUnknown) -> None:
+        obj = node.obj if isinstance(node, DeletedFinalStateUnknown) else node
+        self.cache.remove_node(obj["metadata"]["name"])
+
+
+def _assigned(pod: Mapping[str, Any]) -> bool:
+    return bool((pod.get("spec") or {}).get("nodeName"))
+
+
+def _involved(pod: PodInfo) -> Obj:
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": pod.pod.get("metadata") or {}}
+
+
+def _node_facts(node: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What a node update must change to possibly help unschedulable pods."""
+    status = node.get("status") or {}
+    conditions = sorted((c.get("type"), c.get("status")) for c in status.get("conditions") or ())
+    return (
+        (node.get("metadata") or {}).get("labels"),
+        node.get("spec"),
+        status.get("allocatable"),
+        status.get("images"),
+        conditions,
+    )
+
+
+async def run_scheduler(
+    client: APIClient,
+    *,
+    configuration: SchedulerConfiguration | None = None,
+    leader_elect: bool = True,
+    identity: str = "",
+    clock: Clock | None = None,
+) -> None:
+    """Runs a scheduler on `client` until cancelled or, with `leader_elect`, until the
+    `kube-system/kube-scheduler` Lease is lost (then it returns; a fresh call starts
+    over with fresh caches). `identity` defaults to "<hostname>_<uuid>" as in
+    Kubernetes. `configuration` errors were raised by `load_configuration` already."""
+    identity = identity or f"{socket.gethostname()}_{uuid.uuid4()}"
+
+    async def schedule() -> None:
+        factory = SharedInformerFactory(client, clock=clock)
+        recorder = EventRecorder(client, COMPONENT, identity, clock=clock)
+        scheduler = Scheduler(
+            client, factory, configuration=configuration, clock=clock, recorder=recorder
+        )
+        await scheduler.run()
+
+    if not leader_elect:
+        await schedule()
+        return
+    config = LeaderElectionConfig(LEASE_NAME, LEASE_NAMESPACE, identity)
+    await LeaderElector(client, config, clock=clock).run(schedule)
