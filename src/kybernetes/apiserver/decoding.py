@@ -17,6 +17,7 @@ from kybernetes.api.schemanode import SchemaNode
 from kybernetes.api.structural import check
 
 from . import status
+from .nesting import nesting_error
 from .registry import Registry
 from .stored import Object
 
@@ -39,9 +40,15 @@ def decode(registry: Registry, obj: Object, mode: str, *, defaults: bool = True)
     fields and (unless `defaults` is False, as for an applied configuration) applies
     the kind's defaults. Returns the warnings to send.
 
-    Raises 400 for a type error, or for unknown fields under `Strict`.
+    Raises 400 for a type error, for unknown fields under `Strict`, or for an object
+    nested deeper than the server can store (see `nesting`).
     """
     info = registry.info
+    error = nesting_error(obj)
+    if error is not None:
+        raise status.bad_request(
+            f'{info.kind} in version "{info.version}" cannot be handled as a {info.kind}: {error}'
+        )
     node = registry.schema
     if node is None:
         return []

@@ -54,7 +54,14 @@ class FieldManager:
         return None
 
     def track(self, old: Object | None, new: Object, subresource: str = "") -> None:
-        """Records in `new` that this manager wrote it over `old` (None: a create)."""
+        """Records in `new` that this manager wrote it over `old` (None: a create).
+
+        A body that names no apiVersion or kind takes the endpoint's first, as
+        kube-apiserver's decoder gives it them: the entry records the endpoint's version
+        (an entry without one would fail every later apply)."""
+        info = self.registry.info
+        new["apiVersion"] = new.get("apiVersion") or info.group_version
+        new["kind"] = new.get("kind") or info.kind
         ssa.track_update(
             old,
             new,

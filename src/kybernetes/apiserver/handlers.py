@@ -8,15 +8,16 @@ it (finalizers, grace period), 405 for a verb the resource does not support.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from typing import Any
 
 import orjson
-import yaml
 from aiohttp import web
 
 from kybernetes.api import protobuf
 from kybernetes.api.schemanode import SchemaNode
+from kybernetes.api.structural import check
 
 from . import patch, status
 from .apply import parse_apply_body as apply_body
@@ -29,11 +30,15 @@ from .requestinfo import RequestInfo
 from .stored import Object, StoredObject
 from .subresources import SUCCESS_CREATED, bind, evict, scaled, to_scale
 from .watch import serve_watch
+from .yamlbody import decode_yaml
 
 _JSON = "application/json"
 _YAML = "application/yaml"
 _ACCEPTED_BODIES = (_JSON, _YAML, protobuf.PROTOBUF)
 _SCALE_SCHEMA = SchemaNode.for_kind("autoscaling", "v1", "Scale")
+_SCALE_PATCH_TYPES = (patch.JSON_PATCH, patch.MERGE_PATCH, patch.STRATEGIC_MERGE_PATCH)
+_DELETE_OPTIONS_SCHEMA = SchemaNode.for_kind("", "v1", "DeleteOptions")
+_INT64 = re.compile(r"[+-]?[0-9]{1,19}")  # strconv.ParseInt's syntax (range checked apart)
 _SERVED_SUBRESOURCES = frozenset({"status", "binding", "eviction", "finalize", "scale"})
 
 
@@ -65,10 +70,7 @@ async def read_body(request: web.Request) -> Any:
         except protobuf.ProtobufError as e:
             raise status.bad_request(f"error decoding protobuf: {e}") from None
     if content_type in (_YAML, "text/yaml"):
-        try:
-            return yaml.safe_load(raw)
-        except yaml.YAMLError as e:
-            raise status.bad_request(f"error decoding YAML: {e}") from None
+        return decode_yaml(raw)
     raise status.unsupported_media_type(_ACCEPTED_BODIES)
 
 
@@ -200,6 +202,9 @@ async def _scale(
 
     else:
         kind = patch.patch_type(request.content_type, _SCALE_SCHEMA)
+        if kind == patch.APPLY_PATCH:
+            # Not implemented: server-side apply of a Scale (kube-apiserver has it).
+            raise status.unsupported_media_type(_SCALE_PATCH_TYPES)
         raw = await request.read()
 
         def scale_of(current: Object) -> Object:
@@ -287,16 +292,24 @@ async def _apply(
 
 
 def _delete_options(request: web.Request, body: Any) -> DeleteOptions:
+    """The request's DeleteOptions: its body, decoded as Go decodes the struct (400 on a
+    type error), overridden by the query parameters."""
     if body is None:
         body = {}
     if not isinstance(body, dict):
         raise status.bad_request("the body of a delete must be a DeleteOptions object")
+    assert _DELETE_OPTIONS_SCHEMA is not None
+    decode_error = check(body, _DELETE_OPTIONS_SCHEMA, prune=True).decode_error
+    if decode_error is not None:
+        raise status.bad_request(decode_error)
     query = request.query
-    grace = query.get("gracePeriodSeconds", body.get("gracePeriodSeconds"))
-    try:
-        grace_seconds = None if grace is None else int(grace)
-    except (TypeError, ValueError):
-        raise status.bad_request(f"invalid gracePeriodSeconds {grace!r}") from None
+    grace = query.get("gracePeriodSeconds")
+    if grace is None:
+        grace_seconds = body.get("gracePeriodSeconds")
+    elif _INT64.fullmatch(grace) and -(2**63) <= int(grace) < 2**63:
+        grace_seconds = int(grace)
+    else:
+        raise status.bad_request(f"invalid gracePeriodSeconds {grace!r}")
     policy = query.get("propagationPolicy", body.get("propagationPolicy"))
     if policy not in (None, "Orphan", "Background", "Foreground"):
         raise status.bad_request(

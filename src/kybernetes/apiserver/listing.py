@@ -48,6 +48,11 @@ _EXPIRED_CONTINUE = (
 )
 
 
+def _is_decimal(text: str) -> bool:
+    """ASCII digits only, as Go parses numbers (`str.isdigit` also accepts "²")."""
+    return text.isascii() and text.isdigit()
+
+
 @dataclass(frozen=True, slots=True)
 class ListOptions:
     """The query parameters of a list or watch, parsed and validated."""
@@ -72,11 +77,11 @@ class ListOptions:
         except SelectorError as e:
             raise status.bad_request(str(e)) from None
         limit_text = query.get("limit", "") or "0"
-        if not limit_text.isdigit():
+        if not _is_decimal(limit_text):
             raise status.bad_request(f'invalid value "{limit_text}" for limit')
         rv = query.get("resourceVersion", "")
         match = query.get("resourceVersionMatch", "")
-        if rv and not rv.isdigit():
+        if rv and not _is_decimal(rv):
             raise status.bad_request(f'invalid resource version "{rv}"')
         if match and not rv:
             raise status.bad_request(

@@ -70,6 +70,16 @@ def now_rfc3339(now: datetime | None = None) -> str:
     return (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_MAX_GRACE_SECONDS = (2**63 - 1) // 10**9  # the longest Go time.Duration, ~292 years
+
+
+def _grace_delta(grace_seconds: int) -> timedelta:
+    """A grace period as a time span, saturated at the longest Go `time.Duration`, so
+    that any int64 grace period gives a valid deletionTimestamp."""
+    bounded = max(-_MAX_GRACE_SECONDS, min(grace_seconds, _MAX_GRACE_SECONDS))
+    return timedelta(seconds=bounded)
+
+
 @dataclass(frozen=True, slots=True)
 class DeleteOptions:
     """The parts of `metav1.DeleteOptions` the registry acts on."""
@@ -216,7 +226,7 @@ class Registry:
         meta["creationTimestamp"] = now_rfc3339()
         self.strategy.prepare_for_create(obj)
         errors = self.strategy.validate(obj)
-        name = meta.get("name", "")
+        name = meta.get("name") or ""
         if errors:
             raise self.invalid(name, errors)
         if self.info.namespaced and self.namespace_exists is not None:
@@ -407,7 +417,7 @@ class Registry:
         if not finalizers and grace <= 0 and not held:
             return None
         meta["finalizers"] = finalizers
-        meta["deletionTimestamp"] = now_rfc3339(datetime.now(UTC) + timedelta(seconds=grace))
+        meta["deletionTimestamp"] = now_rfc3339(datetime.now(UTC) + _grace_delta(grace))
         meta["deletionGracePeriodSeconds"] = grace
         if self.strategy.tracks_generation:
             meta["generation"] = meta.get("generation", 1) + 1

@@ -82,11 +82,20 @@ class API:
         return self.registry(info)
 
     def lookup(self, request_info: RequestInfo) -> ResourceInfo:
-        """The resource a request addresses; 404 if the server has no such resource."""
+        """The resource a request addresses; 404 if the server has no such resource, or
+        if the path puts a cluster-scoped resource inside a namespace (only a
+        namespace's own path, `namespaces/NAME[/...]`, names one)."""
         info = self.table.get(
             request_info.api_group, request_info.api_version, request_info.resource
         )
-        if info is None or info.storage is None:
+        namespace = request_info.namespace
+        misplaced = (
+            info is not None
+            and not info.namespaced
+            and bool(namespace)
+            and request_info.parts[:2] != ("namespaces", namespace)
+        )
+        if info is None or info.storage is None or misplaced:
             raise status.StatusError(
                 404, "NotFound", "the server could not find the requested resource", {}
             )
@@ -111,16 +120,27 @@ API_KEY = web.AppKey("api", API)
 
 
 async def discovery_handler(request: web.Request) -> web.StreamResponse:
-    """/api, /api/v1, /apis, /apis/GROUP, /apis/GROUP/VERSION."""
+    """/api, /api/v1, /apis, /apis/GROUP, /apis/GROUP/VERSION. /api and /apis answer
+    with aggregated discovery when the Accept header asks for it, and say that they
+    vary on it."""
     api = request.app[API_KEY]
     parts = [p for p in request.path.strip("/").split("/") if p]
     document: object | None = None
-    if parts == ["api"]:
-        document = discovery.api_versions(request.host)
-    elif parts[0] == "api" and len(parts) == 2:
+    if len(parts) == 1:
+        version = discovery.aggregated_version(request.headers.get("Accept", ""))
+        if version is not None:
+            response = json_response(
+                discovery.aggregated_discovery(api.table, parts == ["api"], version)
+            )
+            response.headers["Content-Type"] = discovery.aggregated_content_type(version)
+        elif parts == ["api"]:
+            response = json_response(discovery.api_versions(request.host))
+        else:
+            response = json_response(discovery.api_group_list(api.table))
+        response.headers["Vary"] = "Accept"
+        return response
+    if parts[0] == "api" and len(parts) == 2:
         document = discovery.api_resource_list(api.table, "", parts[1])
-    elif parts == ["apis"]:
-        document = discovery.api_group_list(api.table)
     elif len(parts) == 2:
         document = discovery.api_group(api.table, parts[1])
     elif len(parts) == 3:

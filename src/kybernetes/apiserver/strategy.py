@@ -294,7 +294,8 @@ class CustomResourceDefinitionStrategy(Strategy):
                 )
             )
         versions = spec.get("versions") or []
-        if sum(1 for v in versions if v.get("storage")) != 1:
+        # A null version decodes to Go's zero value: not the storage version.
+        if sum(1 for v in versions if v is not None and v.get("storage")) != 1:
             errors.append(
                 invalid(
                     FieldPath("spec", "versions"),

@@ -48,7 +48,7 @@ async def serve_watch(
     """Streams the watch until the timeout, the client leaving or the server stopping."""
     cache = registry.cache
     timeout_text = request.query.get("timeoutSeconds", "")
-    if timeout_text and not timeout_text.isdigit():
+    if timeout_text and not (timeout_text.isascii() and timeout_text.isdigit()):
         raise status.bad_request(f'invalid value "{timeout_text}" for timeoutSeconds')
     timeout = float(timeout_text) if timeout_text else DEFAULT_TIMEOUT * (1 + random.random())
     bookmarks = request.query.get("allowWatchBookmarks", "") in ("true", "1")

@@ -2,9 +2,8 @@
 `force` query parameters, and the manager name of writes that do not give one.
 
 - `parse_apply_body`: an `application/apply-patch+yaml` body (YAML, or JSON, which is
-  YAML) as sigs.k8s.io/yaml decodes it: YAML 1.1 scalars, timestamps kept as strings,
-  non-string keys turned into strings, only the first document. Failures are 400
-  "error decoding YAML: ..." with go-yaml's (libyaml's) wording.
+  YAML) as sigs.k8s.io/yaml decodes it (see `yamlbody`), which must be an object.
+  Failures are 400 "error decoding YAML: ..." with go-yaml's (libyaml's) wording.
 - `validate_patch_options` / `validate_write_options`: 422 Invalid on PatchOptions,
   CreateOptions or UpdateOptions (kind `*.meta.k8s.io`), as apimachinery's
   `ValidatePatchOptions`: apply requires a fieldManager, force is only for apply, a
@@ -18,82 +17,17 @@ Invariants: pure functions; errors are `StatusError`s with kube-apiserver's word
 
 from __future__ import annotations
 
-import math
 from typing import Any, Final
 
 import orjson
-import yaml
 
 from kybernetes.api.validation.errors import FieldError, FieldPath, forbidden, required
 from kybernetes.api.validation.metadata import FIELD_MANAGER_MAX_LENGTH, validate_field_manager
 from kybernetes.apiserver.status import StatusCause, bad_request, invalid
+from kybernetes.apiserver.yamlbody import decode_yaml
 
 _META_GROUP: Final = "meta.k8s.io"
-_TIMESTAMP: Final = "tag:yaml.org,2002:timestamp"
 _GO_TYPES: Final = {list: "array", str: "string", bool: "bool", int: "number", float: "number"}
-
-
-def _key(key: Any) -> str:
-    """A YAML mapping key as sigs.k8s.io/yaml writes it into JSON."""
-    if isinstance(key, bool):
-        return "true" if key else "false"
-    if isinstance(key, float):
-        return _go_float(key)
-    return "null" if key is None else str(key)
-
-
-def _go_float(number: float) -> str:
-    if math.isnan(number):
-        return "NaN"
-    if math.isinf(number):
-        return "+Inf" if number > 0 else "-Inf"
-    return str(int(number)) if number.is_integer() else repr(number)
-
-
-class _Loader(yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader):  # type: ignore[misc]
-    """YAML as go-yaml v2 reads it into `interface{}`: timestamps stay strings, keys of
-    any type are distinct (and become strings)."""
-
-    yaml_implicit_resolvers = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[str, Any]:
-        self.flatten_mapping(node)
-        return {
-            _key(self.construct_object(key, deep=deep)): self.construct_object(value, deep=deep)
-            for key, value in node.value
-        }
-
-
-_Loader.add_constructor(_TIMESTAMP, lambda loader, node: loader.construct_scalar(node))
-
-
-def _jsonable(value: Any) -> Any:
-    """A decoded YAML value as JSON (sigs.k8s.io/yaml's conversion)."""
-    if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(item) for item in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"json: unsupported value: {_go_float(value)}")
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return value
-
-
-def _yaml_message(error: yaml.YAMLError) -> str:
-    """go-yaml's message for a parse error: `yaml: line 3: did not find expected key`."""
-    if not isinstance(error, yaml.MarkedYAMLError) or error.problem_mark is None:
-        return f"yaml: {error}"
-    line = error.problem_mark.line
-    if line and isinstance(error, yaml.scanner.ScannerError):
-        line += 1
-    elif not line and error.context_mark is not None:
-        line = error.context_mark.line
-    where = f"line {line}: " if line else ""
-    return f"yaml: {where}{error.problem or 'unknown problem parsing YAML content'}"
 
 
 def parse_apply_body(body: bytes) -> dict[str, Any]:
@@ -102,15 +36,7 @@ def parse_apply_body(body: bytes) -> dict[str, Any]:
     try:
         decoded = orjson.loads(body)
     except orjson.JSONDecodeError:
-        try:
-            decoded = next(yaml.load_all(body, Loader=_Loader), None)
-        except yaml.YAMLError as e:
-            message = "error converting YAML to JSON: " + _yaml_message(e)
-            raise bad_request(f"error decoding YAML: {message}") from None
-    try:
-        decoded = _jsonable(decoded)
-    except ValueError as e:
-        raise bad_request(f"error decoding YAML: error converting YAML to JSON: {e}") from None
+        decoded = decode_yaml(body)
     if decoded is None:
         return {}
     if not isinstance(decoded, dict):

@@ -12,8 +12,9 @@ merging (server-side apply is implemented elsewhere).
 The body is decoded here, as Go's `encoding/json` does: it accepts the same documents
 and words syntax errors like Go's scanner ("invalid character 'x' looking for
 beginning of value", "unexpected end of JSON input"), which clients match on. A body
-that does not decode is 400 BadRequest, prefixed "error decoding patch: " for JSON and
-merge patches (kube-apiserver's wording for each).
+that does not decode, or nests deeper than the server stores objects (`nesting`), is
+400 BadRequest, prefixed "error decoding patch: " for JSON and merge patches
+(kube-apiserver's wording for each).
 
 Invariants: `original` is never mutated, and the result shares no mutable value with
 it. Every failure is a `StatusError` with kube-apiserver's code and wording (see each
@@ -29,6 +30,7 @@ from typing import Any
 
 from kybernetes.api.godecode import describe
 from kybernetes.api.schemanode import SchemaNode
+from kybernetes.apiserver.nesting import nesting_error
 from kybernetes.apiserver.status import bad_request, unsupported_media_type
 
 from . import jsonpatch, mergepatch, strategic
@@ -106,6 +108,9 @@ def _decode(body: bytes, prefix: str) -> Any:
         value = json.loads(body.decode("utf-8", "replace"), parse_constant=_reject_constant)
     except (ValueError, RecursionError) as e:
         raise bad_request(prefix + (_syntax_error(body) or str(e))) from None
+    nesting = nesting_error(value)
+    if nesting is not None:
+        raise bad_request(prefix + nesting)
     if _LONE_SURROGATE_ESCAPE.search(body):
         value = _scrub_surrogates(value)
     return value
