@@ -143,3 +143,19 @@ def test_bad_requests_get_a_status_and_change_nothing(
     assert needle in str(status["message"])
     after = raw.request("GET", cm_path(namespace))[1]
     assert after["items"] == before["items"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("metadata", "code"),
+    [
+        ({"finalizers": [None]}, 422),  # Go reads null as "", an invalid finalizer name
+        ({"labels": {"a": None}}, 201),  # "" is a valid label value
+        ({"ownerReferences": [None]}, 422),  # an empty reference misses its fields
+    ],
+)
+def test_nulls_in_typed_lists_and_maps_are_zero_values(
+    raw: Raw, namespace: str, metadata: dict[str, object], code: int
+) -> None:
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"generateName": "n-", **metadata}}
+    got_code, _ = raw.request("POST", cm_path(namespace), json.dumps(body).encode())
+    assert got_code == code

@@ -24,6 +24,7 @@ Invariants:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,6 +122,32 @@ def _segments(path: _Path) -> list[str | int]:
     return out
 
 
+# What Go's decoder leaves in a slice element or map value given JSON null: the zero
+# value of the element's type (None where that zero value encodes as null).
+_ZERO_VALUES: dict[NodeType, Any] = {
+    _STRING: "",
+    _INTEGER: 0,
+    NodeType.NUMBER: 0,
+    _BOOLEAN: False,
+    NodeType.QUANTITY: "0",
+    NodeType.INT_OR_STRING: 0,
+}
+
+
+def _zero_nulls(container: Any, keys: Iterable[Any], element: SchemaNode) -> None:
+    """Replaces JSON nulls among `container[k]` with the element type's zero value."""
+    if element.type is _OBJECT:
+        for key in keys:
+            if container[key] is None:
+                container[key] = {}  # a fresh zero struct each time
+        return
+    zero = _ZERO_VALUES.get(element.type)
+    if zero is not None:
+        for key in keys:
+            if container[key] is None:
+                container[key] = zero
+
+
 class _Walker:
     __slots__ = ("findings", "prune", "root")
 
@@ -193,6 +220,8 @@ class _Walker:
         items = node.items()
         if items is None:
             return
+        if self.prune and items.typed:
+            _zero_nulls(value, range(len(value)), items)
         kind = items.type
         if kind is _OBJECT:
             for index, item in enumerate(value):
@@ -214,6 +243,8 @@ class _Walker:
         element = node.additional_properties()
         if element is None:
             return
+        if self.prune and element.typed:
+            _zero_nulls(value, list(value), element)
         kind = element.type
         if kind is _STRING:
             if element.typed:
