@@ -23,7 +23,7 @@ from . import patch, status
 from .apply import parse_apply_body as apply_body
 from .decoding import decode, field_validation, warning_headers
 from .fieldmanager import FieldManager
-from .listing import ListOptions, list_body, list_objects
+from .listing import ListOptions, ListPage, list_body, list_objects
 from .printing import TableRequest
 from .registry import DeleteOptions, Registry
 from .requestinfo import RequestInfo
@@ -368,5 +368,5 @@ async def _delete_collection(
         except status.StatusError as e:
             if e.code != 404:
                 raise
-    page = type(page)(deleted, page.revision)
+    page = ListPage(deleted, page.revision)
     return web.Response(body=list_body(registry, page), content_type=_JSON)

@@ -22,7 +22,7 @@ from .allocator import ServiceAllocator
 from .handlers import json_response
 from .registry import NamespaceTerminating, Registry
 from .requestinfo import REQUEST_INFO_KEY, RequestInfo
-from .stored import object_key
+from .stored import StoredObject, object_key
 from .strategy import strategy_for
 from .watchcache import WatchCache
 
@@ -109,10 +109,8 @@ class API:
             kv = await self.store.get(key)  # the cache may lag a just-created namespace
             if kv is None:
                 raise status.not_found("namespaces", namespace)
-            phase = b'"phase":"Terminating"' in kv.value
-        else:
-            phase = (found.obj.get("status") or {}).get("phase") == "Terminating"
-        if phase:
+            found = StoredObject.from_kv(kv)
+        if (found.obj.get("status") or {}).get("phase") == "Terminating":
             raise NamespaceTerminating(namespace)
 
 
