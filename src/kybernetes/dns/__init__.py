@@ -1,0 +1,1 @@
+"""Cluster DNS: serves `cluster.local` (Services, headless endpoints, pods) from the API."""
