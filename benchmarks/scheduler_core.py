@@ -26,7 +26,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from kybernetes.scheduler.configuration import API_VERSION, KIND, load_configuration
-from kybernetes.scheduler.framework import CycleState
+from kybernetes.scheduler.framework import Code, CycleState
 from kybernetes.scheduler.plugins import in_tree_registry
 from kybernetes.scheduler.podinfo import PodInfo, pod_info
 from kybernetes.scheduler.profile import Profile, build_profile
@@ -128,11 +128,25 @@ def phases(snapshot: NodeSnapshot, pods: list[PodInfo], profile: Profile) -> dic
     every = np.flatnonzero(snapshot.present)
     for pod in pods:
         state = CycleState()
+        for pre_filter in profile.pre_filter:
+            start = time.perf_counter()
+            if pre_filter.pre_filter(state, pod, snapshot).code is Code.SKIP:
+                state.skip_filter_plugins.add(pre_filter.name)
+            times.setdefault(f"prefilter {pre_filter.name}", []).append(
+                time.perf_counter() - start
+            )
         for plugin in profile.filter:
+            if plugin.name in state.skip_filter_plugins:
+                continue
             start = time.perf_counter()
             plugin.filter(state, pod, snapshot)
             times.setdefault(f"filter {plugin.name}", []).append(time.perf_counter() - start)
+        for pre_score in profile.pre_score:
+            if pre_score.pre_score(state, pod, snapshot, every).code is Code.SKIP:
+                state.skip_score_plugins.add(pre_score.name)
         for scorer in profile.score:
+            if scorer.plugin.name in state.skip_score_plugins:
+                continue
             start = time.perf_counter()
             scores = scorer.plugin.score(state, pod, snapshot, every)
             if scorer.normalizer is not None:

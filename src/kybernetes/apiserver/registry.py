@@ -32,6 +32,7 @@ from kybernetes.api.validation.errors import FieldError
 from kybernetes.store import Conflict, KeyExists, KeyNotFound, KeyValue, Store
 
 from . import status
+from .admission import Admit
 from .allocator import AllocationError
 from .status import StatusCause, StatusError
 from .stored import Object, StoredObject, collection_prefix, encode_for_store, object_key
@@ -102,6 +103,9 @@ class Registry:
     namespace_exists: Callable[[str], Awaitable[None]] | None = None
     """Raises 404/403 unless a namespace exists and is not terminating."""
     hooks: WriteHooks | None = None
+    admit: Admit | None = None
+    """Admission of creates and main-resource updates (see `admission`), run after
+    defaulting and before validation."""
     schema: SchemaNode | None = None
     """The kind's schema for decoding and patching (None: a schemaless custom resource)."""
     converter: Converter | None = None
@@ -225,8 +229,10 @@ class Registry:
         meta["uid"] = str(uuid.uuid4())
         meta["creationTimestamp"] = now_rfc3339()
         self.strategy.prepare_for_create(obj)
-        errors = self.strategy.validate(obj)
         name = meta.get("name") or ""
+        if self.admit is not None:
+            await self.admit(obj, None)
+        errors = self.strategy.validate(obj)
         if errors:
             raise self.invalid(name, errors)
         if self.info.namespaced and self.namespace_exists is not None:
@@ -293,6 +299,8 @@ class Registry:
                 raise self.conflict(name)
             self._prepare_update(new, current.obj, subresource)
             new["metadata"]["resourceVersion"] = str(current.revision)
+            if self.admit is not None and not subresource:
+                await self.admit(new, current.obj)
             errors = self.strategy.validate_update(new, current.obj, subresource)
             if errors:
                 raise self.invalid(name, errors)

@@ -18,6 +18,7 @@ from kybernetes.api.schemanode import SchemaNode
 from kybernetes.store import Store, Unavailable
 
 from . import discovery, handlers, status
+from .admission import PriorityAdmission
 from .allocator import ServiceAllocator
 from .handlers import json_response
 from .registry import NamespaceTerminating, Registry
@@ -71,6 +72,8 @@ class API:
             registry.namespace_exists = self.check_namespace
             if (info.group, info.kind) == ("", "Service"):
                 registry.hooks = self.allocator
+            if (info.group, info.kind) == ("", "Pod"):
+                registry.admit = PriorityAdmission(self.store, self.cache)
             self._registries[info] = registry
         return registry
 

@@ -77,9 +77,6 @@ NOT_YET_IMPLEMENTED: Final = frozenset(
         "NodeVolumeLimits",
         "VolumeBinding",
         "VolumeZone",
-        "PodTopologySpread",
-        "InterPodAffinity",
-        "DefaultPreemption",
         "DefaultBinder",
     }
 )

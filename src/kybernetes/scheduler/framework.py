@@ -116,6 +116,9 @@ class CycleState:
     def read(self, key: str) -> object:
         return self._data[key]
 
+    def get(self, key: str, default: object = None) -> object:
+        return self._data.get(key, default)
+
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
@@ -266,6 +269,13 @@ class BindPlugin(Plugin, Protocol):
 class PostBindPlugin(Plugin, Protocol):
     def post_bind(self, state: CycleState, pod: PodInfo, node_name: str) -> None:
         """Informational: the pod was bound; must not fail."""
+
+
+@runtime_checkable
+class ProfileAwarePlugin(Plugin, Protocol):
+    def attach(self, profile: Any) -> None:
+        """Receives the built profile it belongs to (as Kubernetes' plugins receive a
+        framework.Handle), e.g. to run the profile's filters again (preemption)."""
 
 
 PluginFactory = Callable[[Mapping[str, Any]], Plugin]

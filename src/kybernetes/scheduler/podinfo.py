@@ -27,6 +27,7 @@ from typing import Any, Final
 import orjson
 
 from kybernetes.api.quantity import Quantity, quantity_from_json
+from kybernetes.scheduler.podaffinity import PodAffinity, parse_pod_affinity
 
 CPU: Final = "cpu"
 MEMORY: Final = "memory"
@@ -103,6 +104,12 @@ class PodInfo:
     host_ports: tuple[HostPort, ...]
     images: tuple[str, ...]
     scheduling_gates: tuple[str, ...]
+    affinity: PodAffinity
+    spread_constraints: tuple[Mapping[str, Any], ...]
+    preemption_policy: str
+    terminating: bool
+    start_time: str
+    controller: tuple[str, str] | None  # (kind, name) of the controlling ownerReference
 
 
 _cache: dict[tuple[str, str], PodInfo] = {}
@@ -130,12 +137,21 @@ def _build(pod: Mapping[str, Any]) -> PodInfo:
     init_containers = list(spec.get("initContainers") or ())
     affinity = (spec.get("affinity") or {}).get("nodeAffinity") or {}
     required = affinity.get("requiredDuringSchedulingIgnoredDuringExecution")
+    labels = dict(metadata.get("labels") or {})
+    controller = next(
+        (
+            (ref.get("kind") or "", ref.get("name") or "")
+            for ref in metadata.get("ownerReferences") or ()
+            if ref.get("controller")
+        ),
+        None,
+    )
     return PodInfo(
         pod=pod,
         key=metadata.get("uid") or f"{namespace}/{name}",
         namespace=namespace,
         name=name,
-        labels=dict(metadata.get("labels") or {}),
+        labels=labels,
         scheduler_name=spec.get("schedulerName") or "default-scheduler",
         node_name=spec.get("nodeName") or "",
         priority=int(spec.get("priority") or 0),
@@ -170,6 +186,12 @@ def _build(pod: Mapping[str, Any]) -> PodInfo:
             normalized_image_name(c.get("image") or "") for c in (*init_containers, *containers)
         ),
         scheduling_gates=tuple(g.get("name", "") for g in spec.get("schedulingGates") or ()),
+        affinity=parse_pod_affinity(spec.get("affinity") or {}, namespace, labels),
+        spread_constraints=tuple(spec.get("topologySpreadConstraints") or ()),
+        preemption_policy=spec.get("preemptionPolicy") or "PreemptLowerPriority",
+        terminating=bool(metadata.get("deletionTimestamp")),
+        start_time=(pod.get("status") or {}).get("startTime") or "",
+        controller=controller,
     )
 
 

@@ -34,6 +34,7 @@ from kybernetes.scheduler.framework import (
     PreEnqueuePlugin,
     PreFilterPlugin,
     PreScorePlugin,
+    ProfileAwarePlugin,
     QueueSortPlugin,
     Registry,
     ReservePlugin,
@@ -112,7 +113,7 @@ def build_profile(config: ProfileConfig, registry: Registry) -> Profile:
     def plugins(point: str) -> tuple[Any, ...]:
         return tuple(plugin for _, plugin in points[point])
 
-    return Profile(
+    profile = Profile(
         scheduler_name=config.scheduler_name,
         percentage_of_nodes_to_score=config.percentage_of_nodes_to_score,
         pre_enqueue=plugins("preEnqueue"),
@@ -128,6 +129,10 @@ def build_profile(config: ProfileConfig, registry: Registry) -> Profile:
         bind=plugins("bind"),
         post_bind=plugins("postBind"),
     )
+    for plugin in instances.values():
+        if isinstance(plugin, ProfileAwarePlugin):
+            plugin.attach(profile)
+    return profile
 
 
 def _expand(config: ProfileConfig, point: str, instance: Any) -> list[tuple[PluginRef, Plugin]]:

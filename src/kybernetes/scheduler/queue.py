@@ -32,7 +32,7 @@ import asyncio
 import heapq
 import itertools
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final, Literal
 
@@ -174,11 +174,19 @@ class SchedulingQueue:
         self._gated.pop(key, None)
         self._in_flight.pop(key, None)
 
-    def move_all_to_active_or_backoff(self, event: str) -> None:
-        """A cluster event (named for logs and future queueing hints) that may make
-        unschedulable pods schedulable: all of them leave the unschedulable set."""
+    def move_all_to_active_or_backoff(
+        self, event: str, only: Callable[[PodInfo], bool] | None = None
+    ) -> None:
+        """A cluster event (named for logs) that may make unschedulable pods
+        schedulable: all of them — or those `only` accepts, a queueing hint — leave the
+        unschedulable set."""
         self._move_request_cycle = self.scheduling_cycle
-        parked, self._unschedulable = self._unschedulable, {}
+        if only is None:
+            parked, self._unschedulable = self._unschedulable, {}
+        else:
+            parked = {k: q for k, q in self._unschedulable.items() if only(q.pod)}
+            for key in parked:
+                del self._unschedulable[key]
         if parked:
             log.debug("%s: %d unschedulable pods move to activeQ or backoffQ", event, len(parked))
         for queued in parked.values():

@@ -22,8 +22,14 @@
 `run()` runs the factory it was given (which must not be running yet), the event
 recorder, waits for the caches to sync, then schedules until cancelled. API errors of
 status writes and bindings are logged and retried through the queue, never raised.
-Limits: Permit `Wait` is treated as a rejection; Reserve/Permit/PreBind/Bind plugins
-get a fresh `CycleState` (schedule_one does not return the cycle's); no preemption.
+- when DefaultPreemption nominates a node, the victims it chose are evicted
+  (`preemptor.preempt`) and the pod waits in the queue for them to go.
+- informers on namespaces, PodDisruptionBudgets and workloads keep the snapshot's side
+  tables current (`sidetables`); assigned pods added or relabelled move only the parked
+  pods with pod (anti-)affinity or topology spread constraints (a queueing hint).
+
+Limits: Permit `Wait` is treated as a rejection; nominated pods are not counted on
+their nominated node while their victims terminate (another pod may take the room).
 
 `run_scheduler(client, ...)` builds all of that and runs it, by default only while
 holding the `kube-system/kube-scheduler` Lease; it returns when leadership is lost.
@@ -56,10 +62,13 @@ from kybernetes.scheduler.cache import SchedulerCache
 from kybernetes.scheduler.configuration import SchedulerConfiguration, load_configuration
 from kybernetes.scheduler.framework import Code, CycleState, QueuedPodInfo, Status
 from kybernetes.scheduler.plugins import in_tree_registry
+from kybernetes.scheduler.plugins.defaultpreemption import VICTIMS_KEY
 from kybernetes.scheduler.podinfo import PodInfo, pod_info
+from kybernetes.scheduler.preemptor import involved, preempt
 from kybernetes.scheduler.profile import Profile, build_profile
 from kybernetes.scheduler.queue import SchedulingQueue
 from kybernetes.scheduler.schedule import schedule_one
+from kybernetes.scheduler.sidetables import watch_side_tables
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +110,11 @@ class Scheduler:
         pods.add_handler(self._on_pod_add, self._on_pod_update, self._on_pod_delete)
         nodes = factory.informer(NODES)
         nodes.add_handler(self._on_node_add, self._on_node_update, self._on_node_delete)
+        watch_side_tables(
+            factory,
+            self.cache.snapshot,
+            lambda: self.queue.move_all_to_active_or_backoff("NamespaceUpdate", _has_pod_affinity),
+        )
 
     async def run(self) -> None:
         """Runs informers, the event recorder and the scheduling loop until cancelled."""
@@ -134,8 +148,22 @@ class Scheduler:
         )
         if result.node is None:
             self._failed(queued, result.status, result.message)
+            victims = result.state.get(VICTIMS_KEY, ()) if result.state is not None else ()
+            if result.nominated_node and victims:
+                assert isinstance(victims, tuple)
+                self._spawn(
+                    preempt(
+                        self.client,
+                        self.recorder,
+                        self.clock,
+                        scheduler_name=profile.scheduler_name,
+                        preemptor=pod,
+                        node=result.nominated_node,
+                        victims=victims,
+                    )
+                )
             return
-        node, state = result.node, CycleState()
+        node, state = result.node, result.state or CycleState()
         status = self._reserve_and_permit(profile, state, pod, node)
         if not status.is_success:
             self._failed(queued, status, status.message)
@@ -181,7 +209,7 @@ class Scheduler:
         for plugin in profile.post_bind:
             plugin.post_bind(state, pod, node)
         message = f"Successfully assigned {pod.namespace}/{pod.name} to {node}"
-        self.recorder.event(_involved(pod), "Normal", "Scheduled", message)
+        self.recorder.event(involved(pod), "Normal", "Scheduled", message)
 
     async def _run_bind_plugins(
         self, profile: Profile, state: CycleState, pod: PodInfo, node: str
@@ -204,7 +232,7 @@ class Scheduler:
         self.queue.requeue(queued, unschedulable=unschedulable)
         reason = "Unschedulable" if unschedulable else "SchedulerError"
         log.info("pod %s/%s: %s: %s", pod.namespace, pod.name, reason, message)
-        self.recorder.event(_involved(pod), "Warning", "FailedScheduling", message)
+        self.recorder.event(involved(pod), "Warning", "FailedScheduling", message)
         self._spawn(self._set_condition(pod, reason, message))
 
     async def _set_condition(self, pod: PodInfo, reason: str, message: str) -> None:
@@ -243,6 +271,7 @@ class Scheduler:
     def _on_pod_add(self, pod: Obj) -> None:
         if _assigned(pod):
             self.cache.add_pod(pod)
+            self.queue.move_all_to_active_or_backoff("AssignedPodAdd", _has_pod_affinity)
         elif self._responsible(pod):
             self.queue.add(pod_info(pod))
 
@@ -251,6 +280,10 @@ class Scheduler:
             if not _assigned(old):
                 self.queue.delete(pod_info(new).key)
             self.cache.update_pod(new)
+            if (old.get("metadata") or {}).get("labels") != (new.get("metadata") or {}).get(
+                "labels"
+            ):
+                self.queue.move_all_to_active_or_backoff("AssignedPodUpdate", _has_pod_affinity)
         elif self._responsible(new):
             self.queue.update(pod_info(new))
         else:
@@ -278,12 +311,14 @@ class Scheduler:
         self.cache.remove_node(obj["metadata"]["name"])
 
 
+def _has_pod_affinity(pod: PodInfo) -> bool:
+    """Queueing hint: only pods with pod (anti-)affinity or spread constraints can be
+    helped by other pods appearing or changing labels."""
+    return bool(pod.affinity.entries or pod.spread_constraints)
+
+
 def _assigned(pod: Mapping[str, Any]) -> bool:
     return bool((pod.get("spec") or {}).get("nodeName"))
-
-
-def _involved(pod: PodInfo) -> Obj:
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": pod.pod.get("metadata") or {}}
 
 
 def _node_facts(node: Mapping[str, Any]) -> tuple[Any, ...]:

@@ -54,6 +54,7 @@ class ScheduleResult:
     feasible_nodes: int = 0
     evaluated_nodes: int = 0
     nominated_node: str | None = None
+    state: CycleState | None = None  # the cycle's state, for Reserve and later points
 
 
 def num_feasible_nodes_to_find(percentage: int | None, num_all_nodes: int) -> int:
@@ -63,6 +64,23 @@ def num_feasible_nodes_to_find(percentage: int | None, num_all_nodes: int) -> in
     if not percentage:
         percentage = max(50 - num_all_nodes // 125, MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND)
     return max(num_all_nodes * percentage // 100, MIN_FEASIBLE_NODES_TO_FIND)
+
+
+def run_pre_filter(
+    profile: Profile, state: CycleState, pod: PodInfo, snapshot: NodeSnapshot
+) -> Status:
+    """Runs the PreFilter plugins into `state` (Skip marks the plugin's Filter as not
+    needed); the first rejection is returned as is, an error as Code.ERROR."""
+    for pre_filter in profile.pre_filter:
+        status = pre_filter.pre_filter(state, pod, snapshot)
+        if status.code is Code.SKIP:
+            state.skip_filter_plugins.add(pre_filter.name)
+        elif status.is_rejected:
+            return status
+        elif not status.is_success:
+            reason = f"running PreFilter plugin {pre_filter.name!r}: {status.message}"
+            return Status(Code.ERROR, (reason,), pre_filter.name)
+    return Status()
 
 
 def _failed(status: Status) -> ScheduleResult:
@@ -82,19 +100,13 @@ def schedule_one(
     if num_nodes == 0:
         return _failed(Status(Code.UNSCHEDULABLE_AND_UNRESOLVABLE, (NO_NODES_AVAILABLE,)))
     state = CycleState()
-    for pre_filter in profile.pre_filter:
-        status = pre_filter.pre_filter(state, pod, snapshot)
-        if status.code is Code.SKIP:
-            state.skip_filter_plugins.add(pre_filter.name)
-        elif status.is_rejected:
-            resolvable = status.code is Code.UNSCHEDULABLE
-            candidates = snapshot.present if resolvable else np.zeros_like(snapshot.present)
-            return _post_filter(
-                snapshot, pod, profile, state, Counter(), candidates, status.message
-            )
-        elif not status.is_success:
-            reason = f"running PreFilter plugin {pre_filter.name!r}: {status.message}"
-            return _failed(Status(Code.ERROR, (reason,), pre_filter.name))
+    status = run_pre_filter(profile, state, pod, snapshot)
+    if status.is_rejected:
+        resolvable = status.code is Code.UNSCHEDULABLE
+        candidates = snapshot.present if resolvable else np.zeros_like(snapshot.present)
+        return _post_filter(snapshot, pod, profile, state, Counter(), candidates, status.message)
+    if not status.is_success:
+        return _failed(status)
 
     remaining = snapshot.present.copy()
     unresolvable = np.zeros_like(remaining)
@@ -129,7 +141,7 @@ def schedule_one(
         candidates = snapshot.present & ~unresolvable
         return _post_filter(snapshot, pod, profile, state, reasons, candidates)
     if nodes.size == 1:
-        return _chosen(snapshot, int(nodes[0]), 1, evaluated)
+        return _chosen(snapshot, state, int(nodes[0]), 1, evaluated)
 
     for pre_score in profile.pre_score:
         status = pre_score.pre_score(state, pod, snapshot, nodes)
@@ -150,11 +162,13 @@ def schedule_one(
         total += scores * scorer.weight
     best = np.flatnonzero(total == total.max())
     pick = int(best[rng.randrange(best.size)]) if best.size > 1 else int(best[0])
-    return _chosen(snapshot, int(nodes[pick]), int(nodes.size), evaluated)
+    return _chosen(snapshot, state, int(nodes[pick]), int(nodes.size), evaluated)
 
 
-def _chosen(snapshot: NodeSnapshot, slot: int, feasible: int, evaluated: int) -> ScheduleResult:
-    return ScheduleResult(snapshot.names[slot], Status(), "", feasible, evaluated)
+def _chosen(
+    snapshot: NodeSnapshot, state: CycleState, slot: int, feasible: int, evaluated: int
+) -> ScheduleResult:
+    return ScheduleResult(snapshot.names[slot], Status(), "", feasible, evaluated, None, state)
 
 
 def _post_filter(
@@ -183,4 +197,4 @@ def _post_filter(
         post_filter_message=" ".join(post_messages),
     )
     status = Status(Code.UNSCHEDULABLE, (message,))
-    return ScheduleResult(None, status, message, 0, snapshot.num_nodes, nominated)
+    return ScheduleResult(None, status, message, 0, snapshot.num_nodes, nominated, state)

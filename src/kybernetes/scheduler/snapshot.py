@@ -16,6 +16,14 @@ next added node; slots never move, so side tables can key on them. Columns:
 - images (`image_nodes`: name as the node reports it -> {slot: size}) and used host
   ports (`used_ports`: (protocol, port) -> {slot: Counter of host IPs}).
 
+Pods are also counted per node for registered predicates (`pod_counts`, see
+`podcounts`), and `affinity_terms` is the multiset of the pod (anti-)affinity terms
+(`podaffinity.TermEntry`) of every accounted pod. Side tables the plugins read, filled
+by the scheduler's informers: `namespace_labels` (namespace -> labels), `pdbs`
+(namespace/name -> PodDisruptionBudget) and `workload_selectors` (namespace -> (kind, name)
+-> Selector of its Services, ReplicaSets, ReplicationControllers and StatefulSets, for
+default topology spreading).
+
 Pods are accounted by key (uid, else namespace/name) against a node *name*: a pod
 whose node is not (yet) in the snapshot is remembered and counted once the node is
 added, as Kubernetes' cache does. Assumed pods are added the same way and removed by
@@ -29,13 +37,16 @@ or affinity masks, keyed by the pod fields they depend on. Not thread-safe.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from typing import Any, Final, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
 from kybernetes.api.quantity import quantity_from_json
+from kybernetes.api.selectors import Selector
+from kybernetes.scheduler.podaffinity import TermEntry
+from kybernetes.scheduler.podcounts import Counts, PodCounters, Predicate
 from kybernetes.scheduler.podinfo import (
     CPU,
     EPHEMERAL_STORAGE,
@@ -86,6 +97,11 @@ class NodeSnapshot:
         self.used_ports: dict[tuple[str, int], dict[int, Counter[str]]] = {}
         self._pods: dict[str, dict[str, PodInfo]] = {}
         self._pod_node: dict[str, str] = {}
+        self._counters = PodCounters(0)
+        self.affinity_terms: Counter[TermEntry] = Counter()
+        self.namespace_labels: dict[str, Mapping[str, str]] = {}
+        self.pdbs: dict[str, Mapping[str, Any]] = {}
+        self.workload_selectors: dict[str, dict[tuple[str, str], Selector]] = {}
         self._grow(_INITIAL_CAPACITY)
 
     # -- queries -------------------------------------------------------------------
@@ -123,6 +139,27 @@ class NodeSnapshot:
     def labels(self, slot: int) -> Mapping[str, str]:
         return self._labels[slot]
 
+    def pod_counts(self, key: Hashable, predicate: Predicate) -> Counts:
+        """Per-slot counts of the accounted pods matching `predicate`, identified by
+        `key` (same key, same predicate); live, read-only."""
+        return self._counters.get(key, predicate, self._placed)
+
+    def _placed(self) -> Iterator[tuple[int, PodInfo]]:
+        for node_name, pods in self._pods.items():
+            slot = self.slots.get(node_name)
+            if slot is not None:
+                for pod in pods.values():
+                    yield slot, pod
+
+    def pods_on(self, slot: int) -> list[PodInfo]:
+        """The pods accounted on the node in `slot`."""
+        name = self.names[slot]
+        return list(self._pods.get(name, {}).values()) if name is not None else []
+
+    def node_of(self, key: str) -> str | None:
+        """The node name a pod (by key) is accounted on, if any."""
+        return self._pod_node.get(key)
+
     # -- nodes ---------------------------------------------------------------------
 
     def add_node(self, node: Mapping[str, Any]) -> int:
@@ -156,6 +193,7 @@ class NodeSnapshot:
         self.requested[:, slot] = 0
         self.non_zero_requested[:, slot] = 0
         self.pod_count[slot] = 0
+        self._counters.clear_slot(slot)
         self._drop_ports(slot)
         self._free.append(slot)
         self._node_changed()
@@ -254,6 +292,7 @@ class NodeSnapshot:
         self.names.extend([None] * extra)
         self._labels.extend({} for _ in range(extra))
         self._images.extend({} for _ in range(extra))
+        self._counters.grow(capacity)
         self._free.extend(range(capacity - 1, old - 1, -1))
         self.capacity = capacity
 
@@ -264,6 +303,7 @@ class NodeSnapshot:
         self.remove_pod(pod.key)
         self._pods.setdefault(node_name, {})[pod.key] = pod
         self._pod_node[pod.key] = node_name
+        self.affinity_terms.update(pod.affinity.entries)
         slot = self.slots.get(node_name)
         if slot is not None:
             self._account(slot, pod, 1)
@@ -276,6 +316,10 @@ class NodeSnapshot:
             return
         pods = self._pods[node_name]
         pod = pods.pop(key)
+        for entry in pod.affinity.entries:
+            self.affinity_terms[entry] -= 1
+            if self.affinity_terms[entry] <= 0:
+                del self.affinity_terms[entry]
         if not pods:
             del self._pods[node_name]
         slot = self.slots.get(node_name)
@@ -287,6 +331,7 @@ class NodeSnapshot:
         self.requested[:, slot] = 0
         self.non_zero_requested[:, slot] = 0
         self.pod_count[slot] = 0
+        self._counters.clear_slot(slot)
         self._drop_ports(slot)
         for pod in self._pods.get(node_name, {}).values():
             self._account(slot, pod, 1)
@@ -297,6 +342,7 @@ class NodeSnapshot:
         self.non_zero_requested[0, slot] += sign * pod.non_zero_requests.get(CPU, 0)
         self.non_zero_requested[1, slot] += sign * pod.non_zero_requests.get(MEMORY, 0)
         self.pod_count[slot] += sign
+        self._counters.account(slot, pod, sign)
         for port in pod.host_ports:
             holders = self.used_ports.setdefault((port.protocol, port.port), {})
             ips = holders.setdefault(slot, Counter())

@@ -33,14 +33,19 @@ def test_default_profile() -> None:
         "NodeAffinity",
         "NodePorts",
         "NodeResourcesFit",
+        "PodTopologySpread",
+        "InterPodAffinity",
     ]
     assert [(s.plugin.name, s.weight) for s in built.score] == [
         ("TaintToleration", 3),
         ("NodeAffinity", 2),
         ("NodeResourcesFit", 1),
+        ("PodTopologySpread", 2),
+        ("InterPodAffinity", 2),
         ("NodeResourcesBalancedAllocation", 1),
         ("ImageLocality", 1),
     ]
+    assert [p.name for p in built.post_filter] == ["DefaultPreemption"]
     assert built.queue_sort.name == "PrioritySort"
     assert [p.name for p in built.pre_enqueue] == ["SchedulingGates"]
 
@@ -63,6 +68,8 @@ def test_disable_reweight_and_configure() -> None:
     assert [(s.plugin.name, s.weight) for s in built.score] == [
         ("NodeResourcesFit", 5),
         ("NodeAffinity", 2),
+        ("PodTopologySpread", 2),
+        ("InterPodAffinity", 2),
         ("NodeResourcesBalancedAllocation", 1),
     ]
     fit = built.score[0].plugin

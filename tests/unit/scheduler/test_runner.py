@@ -112,7 +112,10 @@ async def test_a_pod_too_big_waits_for_a_big_enough_node(
     await register_node(client, "n1")
     await register_node(client, "n2")
     await create_pod(client, namespace, "big", cpu="4")
-    message = "0/2 nodes are available: 2 Insufficient cpu."
+    message = (
+        "0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: "
+        "2 No preemption victims found for incoming pod.."
+    )
     pending = await eventually(
         lambda: client.get(PODS, "big", namespace),
         lambda p: (scheduled_condition(p) or {}).get("message") == message,

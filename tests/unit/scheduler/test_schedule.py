@@ -44,7 +44,9 @@ def test_failed_scheduling_message_as_kubernetes_prints_it() -> None:
     assert result.node is None and result.status.code is Code.UNSCHEDULABLE
     assert result.message == (
         "0/3 nodes are available: 1 Insufficient cpu, "
-        "2 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }."
+        "2 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }. "
+        "preemption: 0/3 nodes are available: 1 No preemption victims found for incoming pod, "
+        "2 Preemption is not helpful for scheduling.."
     )
 
 
@@ -120,7 +122,10 @@ def test_pre_filter_rejection_message() -> None:
     profile = build_profile(config.profiles[0], registry)
     result = schedule_one(snapshot_of(node("a"), node("b")), pod(), profile, random.Random(0))
     assert result.node is None
-    assert result.message == "0/2 nodes are available: pod is not welcome."
+    assert result.message == (
+        "0/2 nodes are available: pod is not welcome. preemption: 0/2 nodes are available: "
+        "2 Preemption is not helpful for scheduling.."
+    )
 
 
 class Recorder:
@@ -155,5 +160,7 @@ def test_post_filter_gets_resolvable_nodes_and_extends_the_message() -> None:
     assert Recorder.seen == ["small"]
     assert result.message == (
         "0/2 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint "
-        "{node-role.kubernetes.io/control-plane: }. preemption: not helpful."
+        "{node-role.kubernetes.io/control-plane: }. preemption: 0/2 nodes are available: "
+        "1 No preemption victims found for incoming pod, 1 Preemption is not helpful for "
+        "scheduling. preemption: not helpful."
     )

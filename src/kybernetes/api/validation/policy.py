@@ -43,7 +43,7 @@ from kybernetes.api.validation.podspec import validate_preemption_policy
 
 RBAC_GROUP: Final = "rbac.authorization.k8s.io"
 HIGHEST_USER_PRIORITY: Final = 1_000_000_000
-_SYSTEM_PRIORITY_CLASSES: Final = {
+SYSTEM_PRIORITY_CLASSES: Final = {
     "system-node-critical": 2 * HIGHEST_USER_PRIORITY + 1000,
     "system-cluster-critical": 2 * HIGHEST_USER_PRIORITY,
 }
@@ -87,10 +87,10 @@ def validate_priority_class(priority_class: Obj) -> Errors:
     errors: Errors = []
     if name.startswith("system-"):
         reason = ""
-        if name not in _SYSTEM_PRIORITY_CLASSES:
+        if name not in SYSTEM_PRIORITY_CLASSES:
             reason = f"{name} is not a known system priority class"
-        elif value != _SYSTEM_PRIORITY_CLASSES[name]:
-            reason = f"value of {name} PriorityClass must be {_SYSTEM_PRIORITY_CLASSES[name]}"
+        elif value != SYSTEM_PRIORITY_CLASSES[name]:
+            reason = f"value of {name} PriorityClass must be {SYSTEM_PRIORITY_CLASSES[name]}"
         elif priority_class.get("globalDefault") is True:
             reason = f"globalDefault of {name} PriorityClass must be false"
         if reason:

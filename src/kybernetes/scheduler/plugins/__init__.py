@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from kybernetes.scheduler.framework import Registry
+from kybernetes.scheduler.plugins.defaultpreemption import DefaultPreemption
 from kybernetes.scheduler.plugins.imagelocality import ImageLocality
+from kybernetes.scheduler.plugins.interpodaffinity import InterPodAffinity
 from kybernetes.scheduler.plugins.nodeaffinity import NodeAffinity
 from kybernetes.scheduler.plugins.nodename import NodeName
 from kybernetes.scheduler.plugins.nodeports import NodePorts
@@ -12,6 +14,7 @@ from kybernetes.scheduler.plugins.noderesources import (
     NodeResourcesFit,
 )
 from kybernetes.scheduler.plugins.nodeunschedulable import NodeUnschedulable
+from kybernetes.scheduler.plugins.podtopologyspread import PodTopologySpread
 from kybernetes.scheduler.plugins.queue import PrioritySort, SchedulingGates
 from kybernetes.scheduler.plugins.tainttoleration import TaintToleration
 
@@ -30,6 +33,9 @@ def in_tree_registry() -> Registry:
         NodeResourcesFit,
         NodeResourcesBalancedAllocation,
         ImageLocality,
+        PodTopologySpread,
+        InterPodAffinity,
+        DefaultPreemption,
     ):
         registry.register(plugin.name, plugin)
     return registry

@@ -77,11 +77,7 @@ class NodeAffinity:
         if self._added_required is not None:
             feasible = match_terms(snapshot, self._added_required)
             rejections.append(Rejection(ERR_REASON_ENFORCED, ~feasible, _UNRESOLVABLE))
-        matched = np.ones(snapshot.capacity, dtype=np.bool_)
-        for key, value in pod.node_selector.items():
-            matched &= _match_in(snapshot, key, (value,))
-        if pod.required_node_affinity is not None:
-            matched &= match_terms(snapshot, pod.required_node_affinity)
+        matched = pod_affinity_nodes(snapshot, pod)
         rejections.append(Rejection(ERR_REASON_POD, feasible & ~matched, _UNRESOLVABLE))
         return FilterResult(feasible & matched, tuple(rejections))
 
@@ -99,6 +95,20 @@ class NodeAffinity:
 
     def normalize_score(self, state: CycleState, pod: PodInfo, scores: Scores) -> Scores:
         return default_normalize_score(MAX_NODE_SCORE, scores, reverse=False)
+
+
+def pod_affinity_nodes(snapshot: NodeSnapshot, pod: PodInfo) -> Mask:
+    """The slots matching the pod's own nodeSelector and required node affinity."""
+
+    def compute() -> Mask:
+        matched = np.ones(snapshot.capacity, dtype=np.bool_)
+        for key, value in pod.node_selector.items():
+            matched &= _match_in(snapshot, key, (value,))
+        if pod.required_node_affinity is not None:
+            matched &= match_terms(snapshot, pod.required_node_affinity)
+        return matched
+
+    return snapshot.memo((NAME, "pod", pod.node_affinity_key), compute)
 
 
 def _preferred(terms: Sequence[Mapping[str, Any]], snapshot: NodeSnapshot) -> Scores:

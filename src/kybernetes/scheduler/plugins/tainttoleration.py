@@ -22,6 +22,7 @@ from kybernetes.scheduler.framework import (
     CycleState,
     FilterResult,
     Indices,
+    Mask,
     Rejection,
     Scores,
 )
@@ -40,7 +41,7 @@ class TaintToleration:
         del args
 
     def filter(self, state: CycleState, pod: PodInfo, snapshot: NodeSnapshot) -> FilterResult:
-        key = (NAME, "filter", pod.tolerations)
+        key = (NAME, "filter", pod.tolerations)  # shared with tolerated_nodes
         return snapshot.memo(key, lambda: _filter(pod.tolerations, snapshot))
 
     def score(
@@ -51,6 +52,12 @@ class TaintToleration:
 
     def normalize_score(self, state: CycleState, pod: PodInfo, scores: Scores) -> Scores:
         return default_normalize_score(MAX_NODE_SCORE, scores, reverse=True)
+
+
+def tolerated_nodes(snapshot: NodeSnapshot, tolerations: tuple[Toleration, ...]) -> Mask:
+    """The slots whose NoSchedule and NoExecute taints the tolerations all tolerate."""
+    key = (NAME, "filter", tolerations)
+    return snapshot.memo(key, lambda: _filter(tolerations, snapshot)).feasible
 
 
 def _filter(tolerations: tuple[Toleration, ...], snapshot: NodeSnapshot) -> FilterResult:
