@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from kybernetes import __version__
+from kybernetes.api.duration import parse_duration
 
 from .apiserver import APIServerOptions, run_apiserver
 from .controllermanager import CONTROLLERS, run_controller_manager
@@ -48,6 +49,13 @@ def _controller_list(value: str) -> frozenset[str]:
             f"unknown controller(s) {', '.join(unknown)} (known: {', '.join(CONTROLLERS)})"
         )
     return names
+
+
+def _duration(value: str) -> float:
+    try:
+        return parse_duration(value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _positive(value: str) -> int:
@@ -156,6 +164,22 @@ def build_parser() -> argparse.ArgumentParser:
         default="true",
         help="run only while holding the kube-system/kube-scheduler Lease",
     )
+    for flag, default in (
+        ("lease-duration", "15s"),
+        ("renew-deadline", "10s"),
+        ("retry-period", "2s"),
+    ):
+        scheduler.add_argument(
+            f"--leader-elect-{flag}",
+            type=_duration,
+            default=None,
+            help=f"leader election {flag.replace('-', ' ')} (Go duration; default {default})",
+        )
+    scheduler.add_argument(
+        "--metrics-bind-address",
+        default="127.0.0.1:10259",
+        help="HOST:PORT serving /metrics and /healthz over HTTP ('' disables)",
+    )
     return parser
 
 
@@ -193,7 +217,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     if args.command == "scheduler":
         config = Path(args.config) if args.config else None
-        return run_scheduler_command(Path(args.kubeconfig), config, args.leader_elect == "true")
+        return run_scheduler_command(
+            Path(args.kubeconfig),
+            config,
+            args.leader_elect == "true",
+            metrics_address=args.metrics_bind_address,
+            lease_timings=(
+                args.leader_elect_lease_duration,
+                args.leader_elect_renew_deadline,
+                args.leader_elect_retry_period,
+            ),
+        )
     if args.command == "controller-manager":
         return run_controller_manager(
             Path(args.kubeconfig), args.controllers, args.leader_elect == "true"

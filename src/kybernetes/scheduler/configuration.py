@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
+from kybernetes.api.duration import parse_duration
+
 API_VERSION: Final = "kubescheduler.config.k8s.io/v1"
 KIND: Final = "KubeSchedulerConfiguration"
 DEFAULT_SCHEDULER_NAME: Final = "default-scheduler"
@@ -95,9 +97,22 @@ class ProfileConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class LeaderElection:
+    """`leaderElection` (componentbaseconfig.LeaderElectionConfiguration), seconds."""
+
+    leader_elect: bool = True
+    lease_duration: float = 15.0
+    renew_deadline: float = 10.0
+    retry_period: float = 2.0
+    resource_name: str = "kube-scheduler"
+    resource_namespace: str = "kube-system"
+
+
+@dataclass(frozen=True, slots=True)
 class SchedulerConfiguration:
     profiles: tuple[ProfileConfig, ...]
     percentage_of_nodes_to_score: int = 0
+    leader_election: LeaderElection = field(default_factory=LeaderElection)
 
 
 def load_configuration(obj: Mapping[str, Any] | None) -> SchedulerConfiguration:
@@ -117,7 +132,35 @@ def load_configuration(obj: Mapping[str, Any] | None) -> SchedulerConfiguration:
         else p
         for p in profiles
     )
-    return SchedulerConfiguration(profiles, percentage or 0)
+    election = _leader_election(obj.get("leaderElection") or {})
+    return SchedulerConfiguration(profiles, percentage or 0, election)
+
+
+def _leader_election(raw: Mapping[str, Any]) -> LeaderElection:
+    durations: dict[str, float] = {}
+    for key, attr in (
+        ("leaseDuration", "lease_duration"),
+        ("renewDeadline", "renew_deadline"),
+        ("retryPeriod", "retry_period"),
+    ):
+        if key in raw:
+            try:
+                durations[attr] = parse_duration(str(raw[key]))
+            except ValueError as e:
+                raise ConfigurationError(f"leaderElection.{key}: {e}") from None
+    election = LeaderElection(
+        leader_elect=bool(raw.get("leaderElect", True)),
+        resource_name=raw.get("resourceName") or "kube-scheduler",
+        resource_namespace=raw.get("resourceNamespace") or "kube-system",
+        **durations,
+    )
+    if election.lease_duration <= election.renew_deadline:
+        raise ConfigurationError("leaderElection.leaseDuration: must be greater than renewDeadline")
+    if election.renew_deadline <= 1.2 * election.retry_period:
+        raise ConfigurationError(
+            "leaderElection.renewDeadline: must be greater than retryPeriod*JitterFactor"
+        )
+    return election
 
 
 def _percentage(value: Any, path: str) -> int | None:

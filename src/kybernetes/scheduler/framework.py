@@ -158,6 +158,7 @@ class QueuedPodInfo:
     pod: PodInfo
     timestamp: float
     attempts: int = 0
+    initial_timestamp: float = 0.0  # when the pod first entered the queue
 
 
 @runtime_checkable

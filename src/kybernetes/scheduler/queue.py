@@ -109,26 +109,26 @@ class SchedulingQueue:
 
     # -- queries -------------------------------------------------------------------
 
-    def location(self, key: str) -> Location | None:
-        """Where the pod with this key is, or None if the queue does not know it."""
-        places: tuple[tuple[Location, Mapping[str, object]], ...] = (
+    def _places(self) -> tuple[tuple[Location, Mapping[str, object]], ...]:
+        return (
             ("active", self._active),
             ("backoff", self._backoff),
             ("unschedulable", self._unschedulable),
             ("gated", self._gated),
             ("in-flight", self._in_flight),
         )
-        return next((name for name, place in places if key in place), None)
+
+    def location(self, key: str) -> Location | None:
+        """Where the pod with this key is, or None if the queue does not know it."""
+        return next((name for name, place in self._places() if key in place), None)
+
+    def counts(self) -> dict[str, int]:
+        """How many pods each place holds."""
+        return {name: len(place) for name, place in self._places()}
 
     def __len__(self) -> int:
         """Pending pods, in flight ones included."""
-        return (
-            len(self._active)
-            + len(self._backoff)
-            + len(self._unschedulable)
-            + len(self._gated)
-            + len(self._in_flight)
-        )
+        return sum(self.counts().values())
 
     def backoff_duration(self, attempts: int) -> float:
         """The backoff after `attempts` failed attempts (0 for none)."""
@@ -143,7 +143,8 @@ class SchedulingQueue:
         if self.location(pod.key) is not None:
             self.update(pod)
             return
-        self._admit(QueuedPodInfo(pod, self._clock.now()))
+        now = self._clock.now()
+        self._admit(QueuedPodInfo(pod, now, initial_timestamp=now))
 
     def update(self, pod: PodInfo) -> None:
         """A newer version of a pending pod (an unknown one is added)."""

@@ -41,6 +41,7 @@ import asyncio
 import logging
 import random
 import socket
+import time
 import uuid
 from collections.abc import Coroutine, Mapping
 from typing import Any, Final
@@ -61,6 +62,7 @@ from kybernetes.client.resource import NODES, PODS
 from kybernetes.scheduler.cache import SchedulerCache
 from kybernetes.scheduler.configuration import SchedulerConfiguration, load_configuration
 from kybernetes.scheduler.framework import Code, CycleState, QueuedPodInfo, Status
+from kybernetes.scheduler.metrics import SchedulerMetrics
 from kybernetes.scheduler.plugins import in_tree_registry
 from kybernetes.scheduler.plugins.defaultpreemption import VICTIMS_KEY
 from kybernetes.scheduler.podinfo import PodInfo, pod_info
@@ -74,8 +76,6 @@ log = logging.getLogger(__name__)
 
 Obj = dict[str, Any]
 COMPONENT: Final = "default-scheduler"
-LEASE_NAME: Final = "kube-scheduler"
-LEASE_NAMESPACE: Final = "kube-system"
 NON_TERMINAL_PODS: Final = "status.phase!=Succeeded,status.phase!=Failed"
 
 
@@ -91,6 +91,7 @@ class Scheduler:
         clock: Clock | None = None,
         rng: random.Random | None = None,
         recorder: EventRecorder | None = None,
+        metrics: SchedulerMetrics | None = None,
     ) -> None:
         self.client = client
         self.factory = factory
@@ -103,6 +104,8 @@ class Scheduler:
             p.scheduler_name: build_profile(p, registry) for p in configuration.profiles
         }
         self.queue = SchedulingQueue(self.profiles, self.clock)
+        self.metrics = metrics or SchedulerMetrics()
+        self.metrics.queue_counts = self.queue.counts
         self.cache = SchedulerCache(self.clock)
         self._next_start_node = 0
         self._tasks: asyncio.TaskGroup | None = None
@@ -142,15 +145,23 @@ class Scheduler:
             return
         profile = self.profiles[pod.scheduler_name]
         snapshot = self.cache.snapshot
+        started = time.perf_counter()
         result = schedule_one(snapshot, pod, profile, self.rng, start_index=self._next_start_node)
+        outcome = "scheduled" if result.node else "error"
+        if result.node is None and result.status.is_rejected:
+            outcome = "unschedulable"
+        self.metrics.attempt(outcome, profile.scheduler_name, time.perf_counter() - started)
         self._next_start_node = (self._next_start_node + result.evaluated_nodes) % max(
             snapshot.num_nodes, 1
         )
         if result.node is None:
             self._failed(queued, result.status, result.message)
             victims = result.state.get(VICTIMS_KEY, ()) if result.state is not None else ()
+            if result.status.is_rejected and profile.post_filter:
+                self.metrics.preemption_attempts.inc()
             if result.nominated_node and victims:
                 assert isinstance(victims, tuple)
+                self.metrics.preemption_victims.observe(len(victims))
                 self._spawn(
                     preempt(
                         self.client,
@@ -206,6 +217,10 @@ class Scheduler:
             return
         self.cache.finish_binding(pod.key)
         self.queue.done(pod.key)
+        if queued.initial_timestamp:
+            self.metrics.sli_duration.labels(str(queued.attempts)).observe(
+                self.clock.now() - queued.initial_timestamp
+            )
         for plugin in profile.post_bind:
             plugin.post_bind(state, pod, node)
         message = f"Successfully assigned {pod.namespace}/{pod.name} to {node}"
@@ -341,23 +356,39 @@ async def run_scheduler(
     leader_elect: bool = True,
     identity: str = "",
     clock: Clock | None = None,
+    metrics: SchedulerMetrics | None = None,
 ) -> None:
-    """Runs a scheduler on `client` until cancelled or, with `leader_elect`, until the
-    `kube-system/kube-scheduler` Lease is lost (then it returns; a fresh call starts
-    over with fresh caches). `identity` defaults to "<hostname>_<uuid>" as in
-    Kubernetes. `configuration` errors were raised by `load_configuration` already."""
+    """Runs a scheduler on `client` until cancelled or, with `leader_elect` (and the
+    configuration's `leaderElection.leaderElect`), until its Lease (by default
+    `kube-system/kube-scheduler`, timings from the configuration) is lost (then it
+    returns; a fresh call starts over with fresh caches). `identity` defaults to
+    "<hostname>_<uuid>" as in Kubernetes. `configuration` errors were raised by
+    `load_configuration` already."""
     identity = identity or f"{socket.gethostname()}_{uuid.uuid4()}"
 
     async def schedule() -> None:
         factory = SharedInformerFactory(client, clock=clock)
         recorder = EventRecorder(client, COMPONENT, identity, clock=clock)
         scheduler = Scheduler(
-            client, factory, configuration=configuration, clock=clock, recorder=recorder
+            client,
+            factory,
+            configuration=configuration,
+            clock=clock,
+            recorder=recorder,
+            metrics=metrics,
         )
         await scheduler.run()
 
-    if not leader_elect:
+    election = (configuration or load_configuration(None)).leader_election
+    if not leader_elect or not election.leader_elect:
         await schedule()
         return
-    config = LeaderElectionConfig(LEASE_NAME, LEASE_NAMESPACE, identity)
+    config = LeaderElectionConfig(
+        election.resource_name,
+        election.resource_namespace,
+        identity,
+        lease_duration=election.lease_duration,
+        renew_deadline=election.renew_deadline,
+        retry_period=election.retry_period,
+    )
     await LeaderElector(client, config, clock=clock).run(schedule)

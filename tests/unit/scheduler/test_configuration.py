@@ -109,3 +109,27 @@ def test_invalid_profiles() -> None:
         )
     with pytest.raises(ConfigurationError, match="queue sort"):
         profile(plugins={"queueSort": {"disabled": [{"name": "*"}]}})
+
+
+def test_leader_election_section() -> None:
+    config = load_configuration(
+        {
+            "apiVersion": "kubescheduler.config.k8s.io/v1",
+            "kind": "KubeSchedulerConfiguration",
+            "leaderElection": {"leaseDuration": "4s", "renewDeadline": "3s", "retryPeriod": "1s"},
+        }
+    )
+    election = config.leader_election
+    assert (election.lease_duration, election.renew_deadline, election.retry_period) == (4, 3, 1)
+    assert (election.resource_namespace, election.resource_name) == (
+        "kube-system",
+        "kube-scheduler",
+    )
+    with pytest.raises(ConfigurationError, match=r"leaderElection\.leaseDuration"):
+        load_configuration(
+            {
+                "apiVersion": "kubescheduler.config.k8s.io/v1",
+                "kind": "KubeSchedulerConfiguration",
+                "leaderElection": {"leaseDuration": "1s"},
+            }
+        )

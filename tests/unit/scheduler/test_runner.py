@@ -104,6 +104,11 @@ async def test_pods_are_bound_to_nodes_with_room(
     )
     messages = {e["message"] for e in scheduled}
     assert f"Successfully assigned {namespace}/p0 to {bound['spec']['nodeName']}" in messages
+    metric = scheduler.metrics.registry.get_sample_value
+    labels = {"result": "scheduled", "profile": "default-scheduler"}
+    assert metric("scheduler_schedule_attempts_total", labels) == 4
+    assert metric("scheduler_scheduling_attempt_duration_seconds_count", labels) == 4
+    assert metric("scheduler_pending_pods", {"queue": "active"}) == 0
 
 
 async def test_a_pod_too_big_waits_for_a_big_enough_node(
