@@ -132,9 +132,7 @@ def phases(snapshot: NodeSnapshot, pods: list[PodInfo], profile: Profile) -> dic
             start = time.perf_counter()
             if pre_filter.pre_filter(state, pod, snapshot).code is Code.SKIP:
                 state.skip_filter_plugins.add(pre_filter.name)
-            times.setdefault(f"prefilter {pre_filter.name}", []).append(
-                time.perf_counter() - start
-            )
+            times.setdefault(f"prefilter {pre_filter.name}", []).append(time.perf_counter() - start)
         for plugin in profile.filter:
             if plugin.name in state.skip_filter_plugins:
                 continue

@@ -26,7 +26,7 @@ class Endpoints:
 
 
 def parse_address(address: str) -> tuple[str, int]:
-    """"HOST:PORT" (IPv6 hosts in brackets); ValueError naming the problem."""
+    """ "HOST:PORT" (IPv6 hosts in brackets); ValueError naming the problem."""
     host, sep, port = address.rpartition(":")
     if not sep or not port.isdigit() or int(port) > 65535:
         raise ValueError(f"invalid address {address!r} (want HOST:PORT)")
