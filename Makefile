@@ -39,6 +39,13 @@ bench: deps system-deps
 	$(BIN)/python benchmarks/store.py
 	$(BIN)/python benchmarks/apiserver.py
 	$(BIN)/python benchmarks/structural.py
+	$(BIN)/python benchmarks/scheduler_core.py
+	$(BIN)/python benchmarks/scheduler.py
+	$(BIN)/python benchmarks/controllers.py
+	$(BIN)/python benchmarks/kubelet_simulated.py
+	$(BIN)/python benchmarks/process_runtime.py
+	$(BIN)/python benchmarks/pod_startup.py
+	$(BIN)/python benchmarks/proxy.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -62,9 +62,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(data_dir: Path, *flags: str) -> Iterator[Cluster]:
+def running_server(data_dir: Path, *flags: str, agent: bool = False) -> Iterator[Cluster]:
     """A `kyb server` on a free loopback port until the block exits; it must then stop
-    cleanly on SIGTERM (exit status 0)."""
+    cleanly on SIGTERM (exit status 0). No local node unless `agent`; a local node runs
+    no proxy and no DNS (they would change the host's firewall and listen on its port 53)
+    unless `flags` name their own `--disable` list."""
     port = free_port()
     log_path = data_dir / "server.log"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -74,7 +76,9 @@ def running_server(data_dir: Path, *flags: str) -> Iterator[Cluster]:
             [
                 *(sys.executable, "-m", "kybernetes.cli.main", "server"),
                 *("--data-dir", str(data_dir), "--bind-address", "127.0.0.1"),
-                *("--https-listen-port", str(port), "--disable-agent", *flags),
+                *("--https-listen-port", str(port), *(() if agent else ("--disable-agent",))),
+                *(("--disable", "proxy,dns") if agent and "--disable" not in flags else ()),
+                *flags,
             ],
             stdout=log_file,
             stderr=subprocess.STDOUT,

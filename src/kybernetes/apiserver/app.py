@@ -35,6 +35,7 @@ from .authn import (
 )
 from .authz import AlwaysAllow, Authorizer, authorization_middleware
 from .health import add_health_routes
+from .join import JoinTokenAuthenticator, add_join_routes
 from .metrics import APIMetrics
 from .pki import PKI
 from .requestinfo import request_info_middleware
@@ -60,6 +61,8 @@ class APIServerConfig:
     port: int = 6443
     token_file: Path | None = None
     shutdown_timeout: float = 5.0
+    join_secret: str | None = None
+    """Serves `join.JOIN_PATH` for agents presenting this secret (None: no joining)."""
 
 
 STORE_KEY = web.AppKey("store", Store)
@@ -85,6 +88,8 @@ def create_app(
     authenticators: list[Authenticator] = [X509Authenticator(ca_cert)]
     if config.token_file is not None:
         authenticators.append(TokenFileAuthenticator.from_file(config.token_file))
+    if config.join_secret is not None:
+        authenticators.append(JoinTokenAuthenticator(config.join_secret))
     app = web.Application(
         middlewares=[
             metrics.middleware(),
@@ -101,4 +106,6 @@ def create_app(
     app.router.add_get("/metrics", metrics.handler)
     add_health_routes(app)
     add_version_route(app)
+    if config.join_secret is not None:
+        add_join_routes(app, PKI.at(config.pki_dir).certificate_authority())
     return app

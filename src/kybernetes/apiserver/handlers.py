@@ -334,8 +334,8 @@ async def _delete(
 ) -> web.Response:
     body = await read_body(request) if request.can_read_body else None
     options = _delete_options(request, body)
-    result = await registry.delete(namespace, name, options)
-    pending = bool(result.metadata.get("deletionTimestamp")) and not options.dry_run
+    result, gone = await registry.delete(namespace, name, options)
+    pending = not gone and bool(result.metadata.get("deletionTimestamp")) and not options.dry_run
     if pending or registry.strategy.returns_deleted_object:
         return object_response(result, 202 if pending else 200)
     return json_response(
@@ -364,7 +364,7 @@ async def _delete_collection(
     deleted = []
     for obj in page.items:
         try:
-            deleted.append(await registry.delete(obj.namespace, obj.name, options))
+            deleted.append((await registry.delete(obj.namespace, obj.name, options))[0])
         except status.StatusError as e:
             if e.code != 404:
                 raise

@@ -8,6 +8,8 @@ kubeconfig written from it valid. Layout (kubeadm's names):
     ca.crt  ca.key                  the cluster CA (ECDSA P-256, 10 years)
     apiserver.crt  apiserver.key    serving certificate (1 year, SANs: hosts + defaults)
     admin.crt  admin.key            client certificate CN=system:admin, O=system:masters
+    apiserver-kubelet-client.crt/.key   the API server's client certificate for kubelets
+                                    (CN=kube-apiserver-kubelet-client, O=system:masters)
 
 Invariants:
 - Private keys are written 0600, certificates 0644, the directory 0700; every file is
@@ -59,6 +61,7 @@ DEFAULT_SANS = (
 
 ADMIN_USER = "system:admin"
 MASTERS_GROUP = "system:masters"
+KUBELET_CLIENT_USER = "kube-apiserver-kubelet-client"
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +191,7 @@ class PKI:
     ca: CertKeyPair
     serving: CertKeyPair
     admin: CertKeyPair
+    kubelet_client: CertKeyPair
 
     @classmethod
     def at(cls, directory: Path) -> PKI:
@@ -196,7 +200,13 @@ class PKI:
         def pair(stem: str) -> CertKeyPair:
             return CertKeyPair(directory / f"{stem}.crt", directory / f"{stem}.key")
 
-        return cls(directory, pair("ca"), pair("apiserver"), pair("admin"))
+        return cls(
+            directory,
+            pair("ca"),
+            pair("apiserver"),
+            pair("admin"),
+            pair("apiserver-kubelet-client"),
+        )
 
     def certificate_authority(self) -> CertificateAuthority:
         """Loads the CA (to issue further certificates). Raises OSError, ValueError."""
@@ -227,6 +237,8 @@ def ensure_pki(directory: Path, *, hosts: Sequence[str], now: datetime | None = 
         _write(pki.serving, ca.issue_serving("kube-apiserver", wanted, now=now))
     if fresh_ca or not _leaf_ok(pki.admin, ca, now, []):
         _write(pki.admin, ca.issue_client(ADMIN_USER, [MASTERS_GROUP], now=now))
+    if fresh_ca or not _leaf_ok(pki.kubelet_client, ca, now, []):
+        _write(pki.kubelet_client, ca.issue_client(KUBELET_CLIENT_USER, [MASTERS_GROUP], now=now))
     return pki
 
 

@@ -356,10 +356,13 @@ class Registry:
         # Other subresources (binding) are server code that changes exactly what it
         # means to.
 
-    async def delete(self, namespace: str, name: str, options: DeleteOptions) -> StoredObject:
+    async def delete(
+        self, namespace: str, name: str, options: DeleteOptions
+    ) -> tuple[StoredObject, bool]:
         """Deletes now, or marks for deletion when finalizers or a grace period say to.
 
-        Returns the object's last state (with `deletionTimestamp` when only marked).
+        Returns the object's last state and whether it is gone (False when only marked
+        with `deletionTimestamp`, or for a dry run).
         """
         key = self.key(namespace, name)
         while True:
@@ -370,16 +373,16 @@ class Registry:
             self._check_preconditions(current, options)
             marked = self._mark_deleted(current.mutable(), options)
             if options.dry_run:
-                return StoredObject.unsaved(key, marked or current.obj, kv.mod_revision)
+                return StoredObject.unsaved(key, marked or current.obj, kv.mod_revision), False
             try:
                 if marked is None:
-                    return await self._delete_now(key, kv.mod_revision)
+                    return await self._delete_now(key, kv.mod_revision), True
                 if marked == current.obj:
-                    return current
+                    return current, False
                 written = await self.store.update(
                     key, self.encoded(marked), expected_mod_revision=kv.mod_revision
                 )
-                return self.decoded(written)
+                return self.decoded(written), False
             except (Conflict, KeyNotFound):
                 continue
 

@@ -17,7 +17,7 @@ from kybernetes.api.resources import ResourceInfo, ResourceTable
 from kybernetes.api.schemanode import SchemaNode
 from kybernetes.store import Store, Unavailable
 
-from . import discovery, handlers, status
+from . import discovery, handlers, nodeproxy, status
 from .admission import PriorityAdmission
 from .allocator import ServiceAllocator
 from .handlers import json_response
@@ -164,6 +164,8 @@ async def api_handler(request: web.Request) -> web.StreamResponse:
         return await discovery_handler(request)
     api = request.app[API_KEY]
     registry = api.registry(api.lookup(request_info))
+    if nodeproxy.handles(request_info):
+        return await nodeproxy.serve(request, request_info, api.registry_for)
     try:
         return await handlers.dispatch(request, registry, request_info, api.registry_for)
     except Unavailable as e:

@@ -12,8 +12,10 @@ Invariants: strategies are stateless and mutate only the object they are handed.
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
+from kybernetes.api.qos import qos_class
 from kybernetes.api.resources import ResourceInfo
 from kybernetes.api.validation import validate as validate_kind
 from kybernetes.api.validation import validate_status_update
@@ -245,6 +247,31 @@ class JobStrategy(Strategy):
         )
 
 
+class SecretStrategy(Strategy):
+    """`stringData` is write-only: every write merges it into `data` (base64), its
+    keys winning over `data`'s, as Kubernetes' v1 Secret conversion does."""
+
+    def prepare_for_create(self, obj: Object) -> None:
+        super().prepare_for_create(obj)
+        _merge_string_data(obj)
+
+    def prepare_for_update(self, new: Object, old: Object) -> None:
+        super().prepare_for_update(new, old)
+        _merge_string_data(new)
+
+
+def _merge_string_data(secret: Object) -> None:
+    string_data = secret.pop("stringData", None)
+    if not isinstance(string_data, dict) or not string_data:
+        return
+    data = secret.get("data")
+    if not isinstance(data, dict):
+        data = secret["data"] = {}
+    for key, value in string_data.items():
+        if isinstance(value, str):
+            data[key] = base64.b64encode(value.encode()).decode()
+
+
 class NodeStrategy(Strategy):
     """Kubelets register their Node with its status (capacity, conditions) in the
     create request, so a create keeps the status, as Kubernetes does."""
@@ -257,17 +284,57 @@ class NodeStrategy(Strategy):
 
 
 class PodStrategy(Strategy):
-    """Pods start Pending and are deleted gracefully once scheduled."""
+    """Pods start Pending with their QoS class and are deleted gracefully once
+    scheduled. On create they get the DefaultTolerationSeconds admission plugin's
+    tolerations: `not-ready` and `unreachable` NoExecute for 300 s, unless the pod
+    already tolerates that taint."""
 
     def prepare_for_create(self, obj: Object) -> None:
         super().prepare_for_create(obj)
+        spec = obj.get("spec")
         obj["status"] = {"phase": "Pending"}
+        if isinstance(spec, dict):
+            obj["status"]["qosClass"] = qos_class(spec)
+        if isinstance(spec, dict):
+            tolerations = spec.get("tolerations") or []
+            if not isinstance(tolerations, list):
+                return  # validation rejects it
+            for key in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"):
+                if not any(_tolerates_no_execute(t, key) for t in tolerations):
+                    tolerations.append(
+                        {"key": key, "operator": "Exists", "effect": "NoExecute",
+                         "tolerationSeconds": DEFAULT_TOLERATION_SECONDS}
+                    )  # fmt: skip
+            spec["tolerations"] = tolerations
+
+    def prepare_for_status_update(self, new: Object, old: Object) -> None:
+        """The QoS class is set at creation and immutable: a status write that omits
+        it keeps the old one (Kubernetes backfills it for old kubelets)."""
+        super().prepare_for_status_update(new, old)
+        status, old_class = new.get("status"), (old.get("status") or {}).get("qosClass")
+        if isinstance(status, dict) and not status.get("qosClass") and old_class:
+            status["qosClass"] = old_class
 
     def grace_period(self, obj: Object) -> int:
         spec = obj.get("spec") or {}
         if not spec.get("nodeName"):
             return 0
         return int(spec.get("terminationGracePeriodSeconds", 30))
+
+
+DEFAULT_TOLERATION_SECONDS = 300
+"""kube-apiserver's --default-not-ready-toleration-seconds and
+--default-unreachable-toleration-seconds."""
+
+
+def _tolerates_no_execute(toleration: Any, key: str) -> bool:
+    """Kubernetes' DefaultTolerationSeconds test: a toleration whose key is `key` or
+    empty and whose effect is NoExecute or empty."""
+    if not isinstance(toleration, dict):
+        return False
+    return toleration.get("key") in (key, "", None) and toleration.get("effect") in (
+        "NoExecute", "", None,
+    )  # fmt: skip
 
 
 class CustomResourceDefinitionStrategy(Strategy):
@@ -312,6 +379,7 @@ _STRATEGIES: dict[tuple[str, str], type[Strategy]] = {
     ("", "Namespace"): NamespaceStrategy,
     ("", "Pod"): PodStrategy,
     ("", "Node"): NodeStrategy,
+    ("", "Secret"): SecretStrategy,
     ("batch", "Job"): JobStrategy,
     ("apiextensions.k8s.io", "CustomResourceDefinition"): CustomResourceDefinitionStrategy,
 }

@@ -213,12 +213,13 @@ class WatchCache:
         target = await self._store.current_revision()
         if self.ready.is_set() and self.revision >= target:
             return self.revision  # the common case: already there, no waiting
-        await asyncio.wait_for(self.ready.wait(), self._freshness_timeout)
-        async with self._progress:
-            await asyncio.wait_for(
-                self._progress.wait_for(lambda: self.revision >= target),
-                self._freshness_timeout,
-            )
+        # asyncio.timeout, not wait_for: in Python 3.11 wait_for runs the condition's
+        # wait in another task, and a cancellation there can leave the lock released
+        # ("Lock is not acquired"), wedging every later reader.
+        async with asyncio.timeout(self._freshness_timeout):
+            await self.ready.wait()
+        async with asyncio.timeout(self._freshness_timeout), self._progress:
+            await self._progress.wait_for(lambda: self.revision >= target)
             return self.revision
 
     def get(self, key: str) -> StoredObject | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import socket
+import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -29,6 +30,7 @@ from kybernetes.apiserver import (
 )
 from kybernetes.apiserver.bootstrap import ensure_system_namespaces
 from kybernetes.apiserver.crds import CustomResources
+from kybernetes.apiserver.kubernetesservice import keep_kubernetes_service
 from kybernetes.apiserver.metrics import APIMetrics, MeasuredStore
 from kybernetes.apiserver.openapi import OPENAPI_KEY, add_openapi_routes
 from kybernetes.apiserver.rest import API, add_api_routes
@@ -49,6 +51,10 @@ class APIServerOptions:
     write_kubeconfig: Path | None = None
     watch_cache_size: int = 20_000
     hostnames: tuple[str, ...] = ()
+    join_secret: str | None = None
+    advertise_address: str | None = None
+    """The address pods reach the API server at (the `kubernetes` Service's endpoint);
+    default: the bind address if specific, else the machine's first global IPv4."""
 
     @property
     def endpoint(self) -> str:
@@ -105,6 +111,7 @@ async def running_apiserver(
             bind_address=options.bind_address,
             port=options.port,
             token_file=options.token_file,
+            join_secret=options.join_secret,
         )
         cache = WatchCache(store, history_size=options.watch_cache_size)
         api = API(store, cache, ResourceTable.builtin())
@@ -117,6 +124,8 @@ async def running_apiserver(
             await _wait_ready(cache, feeding)
             await ensure_system_namespaces(api)
             crds = tg.create_task(CustomResources(api, app[OPENAPI_KEY].catalog).run())
+            address = options.advertise_address or advertise_address(options.bind_address)
+            service = tg.create_task(keep_kubernetes_service(api, address, options.port))
             async with APIServer(app, config) as server:
                 admin = _admin_config(server, pki)
                 path = options.kubeconfig_path
@@ -125,6 +134,7 @@ async def running_apiserver(
                 print(f"{prog}: kubeconfig written to {path}", flush=True)
                 yield admin
                 print(f"{prog}: shutting down", flush=True)
+            service.cancel()
             crds.cancel()
             feeding.cancel()
     finally:
@@ -146,6 +156,28 @@ async def _wait_ready(cache: WatchCache, feeding: asyncio.Task[None]) -> None:
     ready.cancel()
     if feeding.done():
         feeding.result()
+
+
+def advertise_address(bind_address: str) -> str:
+    """`bind_address` if it names one address, else the first global IPv4 address of
+    this machine (as `ip -4 addr` lists them), else 127.0.0.1."""
+    if bind_address not in ("0.0.0.0", "::", ""):
+        return bind_address
+    try:
+        listing = subprocess.run(
+            ["ip", "-4", "-o", "addr", "show", "scope", "global"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        listing = ""
+    for line in listing.splitlines():
+        fields = line.split()
+        if "inet" in fields:
+            return fields[fields.index("inet") + 1].split("/")[0]
+    return "127.0.0.1"
 
 
 def _store_check(store: Store) -> HealthCheck:

@@ -14,10 +14,17 @@ from pathlib import Path
 from typing import NoReturn
 
 from kybernetes import __version__
-from kybernetes.api.duration import parse_duration
 
+from .agent import add_agent_parser, run_agent_command
 from .apiserver import APIServerOptions, run_apiserver
+from .cluster import add_cluster_parser, run_cluster
 from .controllermanager import CONTROLLERS, run_controller_manager
+from .controlleroptions import add_controller_flags, controller_options
+from .dns import add_dns_parser, run_dns_command
+from .flagtypes import duration
+from .images import add_images_parser, run_images
+from .kubelet import add_kubelet_parser, run_kubelet
+from .proxy import add_proxy_parser, run_proxy_command
 from .scheduler import run_scheduler_command
 from .server import COMPONENTS, RUNTIMES, ServerOptions, default_data_dir, run_server
 
@@ -49,13 +56,6 @@ def _controller_list(value: str) -> frozenset[str]:
             f"unknown controller(s) {', '.join(unknown)} (known: {', '.join(CONTROLLERS)})"
         )
     return names
-
-
-def _duration(value: str) -> float:
-    try:
-        return parse_duration(value)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _positive(value: str) -> int:
@@ -118,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--runtime", choices=sorted(RUNTIMES), default=None, help="container runtime"
     )
     server.add_argument("--disable-agent", action="store_true", help="run no local node")
+    server.add_argument("--kubelet-port", type=_port, default=10250, help="local kubelet's port")
+    server.add_argument("--node-ip", default="", help="the local node's InternalIP")
     server.add_argument(
         "--disable",
         type=_component_list,
@@ -150,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="true",
         help="run only while holding the kube-system/kube-controller-manager Lease",
     )
+    add_controller_flags(controller_manager)
 
     scheduler = commands.add_parser(
         "scheduler",
@@ -171,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         scheduler.add_argument(
             f"--leader-elect-{flag}",
-            type=_duration,
+            type=duration,
             default=None,
             help=f"leader election {flag.replace('-', ' ')} (Go duration; default {default})",
         )
@@ -180,6 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="127.0.0.1:10259",
         help="HOST:PORT serving /metrics and /healthz over HTTP ('' disables)",
     )
+    add_images_parser(commands)
+    add_kubelet_parser(commands)
+    add_proxy_parser(commands)
+    add_agent_parser(commands)
+    add_cluster_parser(commands)
+    add_dns_parser(commands)
     return parser
 
 
@@ -201,6 +210,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             disable=args.disable,
             watch_cache_size=args.default_watch_cache_size,
             token_auth_file=args.token_auth_file,
+            kubelet_port=args.kubelet_port,
+            node_ip=args.node_ip,
         )
         return run_server(options)
     if args.command == "apiserver":
@@ -228,10 +239,25 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.leader_elect_retry_period,
             ),
         )
+    if args.command == "images":
+        return run_images(args)
     if args.command == "controller-manager":
         return run_controller_manager(
-            Path(args.kubeconfig), args.controllers, args.leader_elect == "true"
+            Path(args.kubeconfig),
+            args.controllers,
+            args.leader_elect == "true",
+            controller_options(args),
         )
+    if args.command == "kubelet":
+        return run_kubelet(args)
+    if args.command == "proxy":
+        return run_proxy_command(args)
+    if args.command == "agent":
+        return run_agent_command(args)
+    if args.command == "cluster":
+        return run_cluster(args)
+    if args.command == "dns":
+        return run_dns_command(args)
     raise AssertionError(f"unhandled command {args.command}")
 
 

@@ -1,4 +1,4 @@
-"""A component's own HTTP endpoints: /metrics, /healthz, /livez and /readyz.
+"""A component's own HTTP endpoints: /metrics, /healthz, /livez, /readyz and /health.
 
 kube-scheduler, kube-proxy and the kubelet each serve their Prometheus metrics and a
 health check on a port of their own; `serving_endpoints(address, registry, healthy)`
@@ -51,7 +51,7 @@ async def serving_endpoints(
 
     app = web.Application()
     app.router.add_get("/metrics", metrics)
-    for path in ("/healthz", "/livez", "/readyz"):
+    for path in ("/healthz", "/livez", "/readyz", "/health"):
         app.router.add_get(path, health)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

@@ -10,9 +10,13 @@ The correlator is a simplified client-go `EventCorrelator`: an occurrence identi
 to an earlier one (same involved object, type, reason, message and source) within
 `window` seconds of that one's last occurrence is recorded by patching the existing
 Event (`count` + 1, `lastTimestamp`); otherwise, or if that Event is gone, a new Event
-is created (`<object name>.<hex unix nanoseconds>`, like client-go). Not done: the
-similar-event aggregation ("combined from similar events") and the per-object spam
-filter. The correlation cache keeps the `cache_size` most recent keys.
+is created (`<object name>.<hex unix nanoseconds>`, like client-go). Before that,
+client-go's spam filter: per involved object (and this recorder's source), a token
+bucket of `spam_burst` (25) tokens refilled at one per `spam_interval` (300 s) seconds;
+an occurrence finding no token is dropped, so a ReplicaSet creating 1,000 pods records
+25 SuccessfulCreate Events, not 1,000. Not done: the similar-event aggregation
+("combined from similar events"). The correlation and spam caches keep the
+`cache_size` most recent keys.
 
 The involved object is an object (its `apiVersion`, `kind` and `metadata` make the
 reference) or an ObjectReference dict. Events of cluster-scoped objects go to the
@@ -92,6 +96,8 @@ class EventRecorder:
         window: float = 600.0,
         max_pending: int = 1000,
         cache_size: int = 4096,
+        spam_burst: int = 25,
+        spam_interval: float = 300.0,
     ) -> None:
         self.client = client
         self.component = component
@@ -102,6 +108,9 @@ class EventRecorder:
         self._seen: OrderedDict[tuple[str, ...], _Seen] = OrderedDict()
         self._cache_size = cache_size
         self._last_nanos = 0
+        self._spam_burst = spam_burst
+        self._spam_interval = spam_interval
+        self._buckets: OrderedDict[tuple[str, ...], tuple[float, float]] = OrderedDict()
 
     def event(self, obj: Obj, type: EventType, reason: str, message: str) -> None:
         """Queues an Event about `obj`. ValueError for a type other than Normal or
@@ -111,10 +120,24 @@ class EventRecorder:
         occurrence = _Occurrence(
             object_reference(obj), type, reason, message, self._clock.wall(), self._clock.now()
         )
+        if not self._take_token(occurrence):
+            log.debug("spam filter: dropping %s event %r", type, reason)
+            return
         try:
             self._queue.put_nowait(occurrence)
         except asyncio.QueueFull:
             log.warning("event queue full; dropping %s event %r", type, reason)
+
+    def _take_token(self, occurrence: _Occurrence) -> bool:
+        """client-go's EventSourceObjectSpamFilter (see the module docstring)."""
+        key = occurrence.key[:5]  # the involved object
+        tokens, last = self._buckets.pop(key, (float(self._spam_burst), occurrence.at))
+        tokens = min(float(self._spam_burst), tokens + (occurrence.at - last) / self._spam_interval)
+        allowed = tokens >= 1.0
+        self._buckets[key] = (tokens - 1.0 if allowed else tokens, occurrence.at)
+        if len(self._buckets) > self._cache_size:
+            self._buckets.popitem(last=False)
+        return allowed
 
     async def run(self) -> None:
         """Writes queued events, in order, until cancelled."""

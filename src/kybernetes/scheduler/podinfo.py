@@ -14,12 +14,13 @@ and the "scalar" resources (extended resources such as nvidia.com/gpu, hugepages
 attachable-volumes-*). `node_affinity_key` identifies the pod's nodeSelector and node
 affinity, so plugins can share work between pods of one template. `pod_info` caches
 by (uid, resourceVersion); a pod without both is recomputed on every call. Malformed
-quantities raise `QuantityError`.
+quantities raise `QuantityError`. `Toleration` and `tolerated` come from
+`kybernetes.api.tolerations` (re-exported here for the plugins).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
@@ -27,6 +28,8 @@ from typing import Any, Final
 import orjson
 
 from kybernetes.api.quantity import Quantity, quantity_from_json
+from kybernetes.api.tolerations import Toleration as Toleration
+from kybernetes.api.tolerations import tolerated as tolerated
 from kybernetes.scheduler.podaffinity import PodAffinity, parse_pod_affinity
 
 CPU: Final = "cpu"
@@ -55,24 +58,6 @@ def to_int(name: str, value: Decimal) -> int:
     """A resource amount as the scheduler stores it: millicores for cpu, else units."""
     quantity = Quantity(value)
     return quantity.milli_value() if name == CPU else quantity.value()
-
-
-@dataclass(frozen=True, slots=True)
-class Toleration:
-    key: str
-    operator: str
-    value: str
-    effect: str
-
-    def tolerates(self, key: str, value: str, effect: str) -> bool:
-        """`Toleration.ToleratesTaint`: empty effect/key match all; Exists ignores value."""
-        if self.effect and self.effect != effect:
-            return False
-        if self.key and self.key != key:
-            return False
-        if self.operator in ("", "Equal"):
-            return self.value == value
-        return self.operator == "Exists"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,15 +142,7 @@ def _build(pod: Mapping[str, Any]) -> PodInfo:
         priority=int(spec.get("priority") or 0),
         requests=pod_requests(spec, non_zero=False),
         non_zero_requests=pod_requests(spec, non_zero=True),
-        tolerations=tuple(
-            Toleration(
-                t.get("key") or "",
-                t.get("operator") or "",
-                t.get("value") or "",
-                t.get("effect") or "",
-            )
-            for t in spec.get("tolerations") or ()
-        ),
+        tolerations=tuple(Toleration.from_json(t) for t in spec.get("tolerations") or ()),
         node_selector=dict(spec.get("nodeSelector") or {}),
         node_affinity_key=orjson.dumps(
             [spec.get("nodeSelector"), affinity], option=orjson.OPT_SORT_KEYS
@@ -247,8 +224,3 @@ def _max(into: dict[str, Decimal], other: Mapping[str, Decimal]) -> None:
     for name, value in other.items():
         if name not in into or value > into[name]:
             into[name] = value
-
-
-def tolerated(tolerations: Iterable[Toleration], key: str, value: str, effect: str) -> bool:
-    """Whether any toleration tolerates the taint (`TolerationsTolerateTaint`)."""
-    return any(t.tolerates(key, value, effect) for t in tolerations)

@@ -57,17 +57,13 @@ async def preempt(
     }
     for victim in victims:
         try:
-            conditions = [
-                c
-                for c in (victim.pod.get("status") or {}).get("conditions") or ()
-                if c.get("type") != "DisruptionTarget"
-            ]
-            await client.patch(
+            await client.patch(  # strategic: merged into the conditions by type
                 PODS,
                 victim.name,
-                {"status": {"conditions": [*conditions, condition]}},
+                {"status": {"conditions": [condition]}},
                 namespace=victim.namespace,
                 subresource="status",
+                patch_type="strategic",
             )
             await client.delete(PODS, victim.name, namespace=victim.namespace)
         except (APIError, TransportError) as e:

@@ -251,7 +251,7 @@ class Scheduler:
         self._spawn(self._set_condition(pod, reason, message))
 
     async def _set_condition(self, pod: PodInfo, reason: str, message: str) -> None:
-        conditions = list((pod.pod.get("status") or {}).get("conditions") or ())
+        conditions = (pod.pod.get("status") or {}).get("conditions") or ()
         current = next((c for c in conditions if c.get("type") == "PodScheduled"), None)
         wanted: dict[str, str | None] = {
             "type": "PodScheduled",
@@ -262,12 +262,22 @@ class Scheduler:
         if current is not None and all(current.get(k) == v for k, v in wanted.items()):
             return
         wanted["lastProbeTime"] = None
-        wanted["lastTransitionTime"] = self.clock.wall().strftime("%Y-%m-%dT%H:%M:%SZ")
-        conditions = [c for c in conditions if c.get("type") != "PodScheduled"] + [wanted]
-        patch = {"status": {"conditions": conditions}}
+        unchanged = current is not None and current.get("status") == "False"
+        wanted["lastTransitionTime"] = (
+            current.get("lastTransitionTime")
+            if unchanged and current is not None
+            else self.clock.wall().strftime("%Y-%m-%dT%H:%M:%SZ")
+        )
+        # a strategic merge patch merges conditions by type: others' conditions stay
+        patch = {"status": {"conditions": [wanted]}}
         try:
             await self.client.patch(
-                PODS, pod.name, patch, namespace=pod.namespace, subresource="status"
+                PODS,
+                pod.name,
+                patch,
+                namespace=pod.namespace,
+                subresource="status",
+                patch_type="strategic",
             )
         except (APIError, TransportError) as e:
             log.warning("pod %s/%s: could not set PodScheduled: %s", pod.namespace, pod.name, e)

@@ -31,8 +31,12 @@ def test_creates_ca_serving_and_admin_with_private_modes(tmp_path: Path) -> None
         "apiserver.key": 0o600,
         "admin.crt": 0o644,
         "admin.key": 0o600,
+        "apiserver-kubelet-client.crt": 0o644,
+        "apiserver-kubelet-client.key": 0o600,
     }
     assert pki.directory.stat().st_mode & 0o777 == 0o700
+    kubelet_client = _cert(pki.kubelet_client.cert_path).subject.rfc4514_string()
+    assert kubelet_client == "CN=kube-apiserver-kubelet-client,O=system:masters"
 
     ca = _cert(pki.ca.cert_path)
     assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca

@@ -129,3 +129,22 @@ async def test_bad_types_raise_and_a_full_queue_drops(
         recorder.event({"kind": "Pod", "name": "p", "namespace": "x"}, "Normal", "A", "m")
         recorder.event({"kind": "Pod", "name": "p", "namespace": "x"}, "Normal", "B", "m")
     assert "dropping Normal event 'B'" in caplog.text
+
+
+async def test_the_spam_filter_caps_events_per_object(client: APIClient, namespace: str) -> None:
+    clock = FakeClock()
+    target = await client.create(CONFIGMAPS, {"metadata": {"name": "busy"}}, namespace=namespace)
+    other = await client.create(CONFIGMAPS, {"metadata": {"name": "calm"}}, namespace=namespace)
+    recorder = EventRecorder(client, "tester", clock=clock, spam_burst=3, spam_interval=300)
+    async with recording(recorder):
+        for i in range(5):
+            recorder.event(target, "Normal", "Created", f"pod {i}")
+        recorder.event(other, "Normal", "Created", "pod x")
+        await flush(recorder)
+        messages = sorted(e["message"] for e in await events_in(client, namespace))
+        assert messages == ["pod 0", "pod 1", "pod 2", "pod x"]
+        clock.advance(300)  # one token back
+        recorder.event(target, "Normal", "Created", "pod 5")
+        recorder.event(target, "Normal", "Created", "pod 6")
+        await flush(recorder)
+        assert len(await events_in(client, namespace)) == 5

@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from kybernetes.api.selectors import SelectorError, label_selector_as_selector
+from kybernetes.api.selectors import Selector, SelectorError, label_selector_as_selector
 from kybernetes.client import (
     BY_NAMESPACE,
     BY_OWNER,
@@ -37,14 +37,20 @@ from kybernetes.client import (
     EventRecorder,
     SharedInformerFactory,
     WorkQueue,
-    object_key,
-    run_workers,
     split_key,
 )
 from kybernetes.client.resource import DEPLOYMENTS, PODS, REPLICASETS
 
+from ..base import (
+    Workers,
+    controller_key,
+    controller_ref,
+    enqueue_keys,
+    enqueue_selecting,
+    event_object,
+    run_queues,
+)
 from ..replicaset.claim import claim
-from ..replicaset.pods import controller_ref
 from .progress import PAUSED, RESUMED, requeue_after
 from .recreate import rollout_recreate
 from .rolling import rollout_rolling
@@ -88,53 +94,26 @@ class DeploymentController:
         self.replica_sets = factory.informer(REPLICASETS)
         self.pods = factory.informer(PODS)
         self.queue: WorkQueue[str] = WorkQueue(clock=clock)
-        self.deployments.add_handler(
-            lambda d: self.queue.add(object_key(d)),
-            lambda _, d: self.queue.add(object_key(d)),
-            self._deployment_deleted,
-        )
+        enqueue_keys(self.deployments, self.queue)
         self.replica_sets.add_handler(self._rs_added, self._rs_updated, self._rs_deleted)
         self.pods.add_handler(on_delete=self._pod_deleted)
 
     async def run(self) -> None:
-        for informer in (self.deployments, self.replica_sets, self.pods):
-            await informer.has_synced.wait()
-        try:
-            await run_workers(self.queue, self.sync, self.workers)
-        finally:
-            self.queue.shutdown()
+        informers = [self.deployments, self.replica_sets, self.pods]
+        await run_queues(informers, Workers(self.queue, self.sync, self.workers))
 
     # --- handlers: enqueue only -------------------------------------------------------
 
-    def _deployment_deleted(self, d: Obj | DeletedFinalStateUnknown) -> None:
-        self.queue.add(d.key if isinstance(d, DeletedFinalStateUnknown) else object_key(d))
-
     def _owner_key(self, obj: Obj, kind: str) -> str | None:
-        ref = controller_ref(obj)
-        if ref is None or ref.get("kind") != kind:
-            return None
         informer = self.deployments if kind == "Deployment" else self.replica_sets
-        owner = informer.indexer.get_by_name(obj["metadata"]["namespace"], ref.get("name") or "")
-        if owner is None or owner["metadata"].get("uid") != ref.get("uid"):
-            return None
-        return object_key(owner)
-
-    def _enqueue_matching(self, rs: Obj) -> None:
-        labels = rs["metadata"].get("labels") or {}
-        for d in self.deployments.indexer.by_index(BY_NAMESPACE, rs["metadata"]["namespace"]):
-            try:
-                selector = label_selector_as_selector((d.get("spec") or {}).get("selector"))
-            except SelectorError:
-                continue
-            if not selector.empty and selector.matches(labels):
-                self.queue.add(object_key(d))
+        return controller_key(informer, obj, kind)
 
     def _rs_added(self, rs: Obj) -> None:
         key = self._owner_key(rs, "Deployment")
         if key is not None:
             self.queue.add(key)
         elif controller_ref(rs) is None:
-            self._enqueue_matching(rs)
+            enqueue_selecting(self.queue, self.deployments, rs, _non_empty_selector)
 
     def _rs_updated(self, old: Obj, new: Obj) -> None:
         if old["metadata"].get("resourceVersion") == new["metadata"].get("resourceVersion"):
@@ -146,14 +125,12 @@ class DeploymentController:
         self._rs_added(new)
 
     def _rs_deleted(self, rs: Obj | DeletedFinalStateUnknown) -> None:
-        obj = rs.obj if isinstance(rs, DeletedFinalStateUnknown) else rs
-        key = self._owner_key(obj, "Deployment")
+        key = self._owner_key(event_object(rs), "Deployment")
         if key is not None:
             self.queue.add(key)
 
     def _pod_deleted(self, pod: Obj | DeletedFinalStateUnknown) -> None:
-        obj = pod.obj if isinstance(pod, DeletedFinalStateUnknown) else pod
-        rs_key = self._owner_key(obj, "ReplicaSet")
+        rs_key = self._owner_key(event_object(pod), "ReplicaSet")
         rs = self.replica_sets.indexer.get(rs_key) if rs_key else None
         key = self._owner_key(rs, "Deployment") if rs is not None else None
         d = self.deployments.indexer.get(key) if key else None
@@ -239,3 +216,9 @@ class DeploymentController:
         if cleanup:
             await rollout.cleanup(old)
         await rollout.finish(new_rs, old, rolling=False)
+
+
+def _non_empty_selector(d: Obj) -> Selector | None:
+    """The Deployment's selector; None for an empty one (it adopts nothing)."""
+    selector = label_selector_as_selector((d.get("spec") or {}).get("selector"))
+    return None if selector.empty else selector

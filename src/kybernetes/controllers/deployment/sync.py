@@ -27,7 +27,8 @@ from typing import Any
 from kybernetes.client import APIClient, APIError, EventRecorder, is_already_exists
 from kybernetes.client.resource import DEPLOYMENTS, REPLICASETS
 
-from ..replicaset.pods import controller_ref, owner_reference
+from ..base import controller_ref
+from ..replicaset.pods import owner_reference
 from .progress import (
     FOUND_NEW_RS,
     NEW_RS_CREATED,

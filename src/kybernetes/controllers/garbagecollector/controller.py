@@ -45,12 +45,12 @@ from kybernetes.client import (
     WorkQueue,
     is_conflict,
     is_not_found,
-    run_workers,
     split_key,
 )
 from kybernetes.client.resource import CUSTOMRESOURCEDEFINITIONS
 from kybernetes.client.rest import PropagationPolicy
 
+from ..base import Workers, event_object, run_queues
 from .catalog import Catalog
 
 log = logging.getLogger(__name__)
@@ -92,12 +92,8 @@ class GarbageCollector:
     async def run(self) -> None:
         """Syncs keys until cancelled, once the informers have synced (the factory's
         informers run elsewhere)."""
-        try:
-            for resource in list(self._watched):
-                await self.factory.informer(resource).has_synced.wait()
-            await run_workers(self.queue, self.sync, self.workers)
-        finally:
-            self.queue.shutdown()
+        informers = [self.factory.informer(resource) for resource in self._watched]
+        await run_queues(informers, Workers(self.queue, self.sync, self.workers))
 
     # --- events ----------------------------------------------------------------------
 
@@ -114,9 +110,7 @@ class GarbageCollector:
                 self.queue.add(_key(resource, obj))
 
         def deleted(obj: Obj | DeletedFinalStateUnknown) -> None:
-            if isinstance(obj, DeletedFinalStateUnknown):
-                obj = obj.obj
-            meta = obj.get("metadata") or {}
+            meta = event_object(obj).get("metadata") or {}
             for dependent in self._dependent_keys(str(meta.get("uid") or "")):
                 self.queue.add(dependent)  # its owner may be gone
             for owner in meta.get("ownerReferences") or []:

@@ -30,16 +30,16 @@ from typing import Any
 from kybernetes.client import (
     APIClient,
     Clock,
-    DeletedFinalStateUnknown,
     Resource,
     SharedInformerFactory,
     SystemClock,
     WorkQueue,
     is_not_found,
-    run_workers,
 )
 from kybernetes.client.resource import CUSTOMRESOURCEDEFINITIONS, NAMESPACES
-from kybernetes.controllers.garbagecollector.catalog import Catalog
+
+from ..base import Workers, enqueue_keys, run_queues
+from ..garbagecollector.catalog import Catalog
 
 log = logging.getLogger(__name__)
 
@@ -68,27 +68,16 @@ class NamespaceController:
         self.clock = clock or SystemClock()
         self.queue: WorkQueue[str] = WorkQueue(clock=self.clock)
         self.namespaces = factory.informer(NAMESPACES)
-        self.namespaces.add_handler(
-            on_add=self._enqueue, on_update=lambda _, new: self._enqueue(new)
-        )
+        enqueue_keys(self.namespaces, self.queue, when=_terminating, deletes=False)
         crds = factory.informer(CUSTOMRESOURCEDEFINITIONS)
         crds.add_handler(on_add=self._crd_added, on_update=lambda _, new: self._crd_added(new))
 
     async def run(self) -> None:
         """Syncs namespaces until cancelled (the factory's informers run elsewhere)."""
-        try:
-            await run_workers(self.queue, self.sync, self.workers)
-        finally:
-            self.queue.shutdown()
+        await run_queues((), Workers(self.queue, self.sync, self.workers))
 
     def _crd_added(self, crd: Obj) -> None:
         self.catalog.add_crd(crd)
-
-    def _enqueue(self, obj: Obj | DeletedFinalStateUnknown) -> None:
-        if isinstance(obj, DeletedFinalStateUnknown):
-            return
-        if (obj.get("metadata") or {}).get("deletionTimestamp"):
-            self.queue.add(obj["metadata"]["name"])
 
     async def sync(self, name: str) -> None:
         """One deletion pass over namespace `name` (see module docstring)."""
@@ -177,6 +166,10 @@ class NamespaceController:
         except Exception as e:
             if not is_not_found(e):
                 raise
+
+
+def _terminating(namespace: Obj) -> bool:
+    return bool((namespace.get("metadata") or {}).get("deletionTimestamp"))
 
 
 def _group_resource(resource: Resource) -> str:

@@ -23,7 +23,8 @@ from typing import Any
 from kybernetes.api.selectors import Selector
 from kybernetes.client import APIClient, APIError, Resource, is_not_found
 
-from .pods import controller_ref, owner_reference
+from ..base import controller_ref
+from .pods import owner_reference
 
 Obj = dict[str, Any]
 

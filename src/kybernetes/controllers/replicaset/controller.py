@@ -49,15 +49,23 @@ from kybernetes.client import (
     WorkQueue,
     is_not_found,
     object_key,
-    run_workers,
     split_key,
 )
 from kybernetes.client.resource import PODS, REPLICASETS, REPLICATIONCONTROLLERS, Resource
 
+from ..base import (
+    Workers,
+    controller_key,
+    controller_ref,
+    enqueue_keys,
+    enqueue_selecting,
+    event_key,
+    event_object,
+    run_queues,
+)
 from ..expectations import ControllerExpectations
 from .claim import claim
 from .pods import (
-    controller_ref,
     deletion_rank,
     is_pod_active,
     is_pod_ready,
@@ -129,55 +137,31 @@ class ReplicaSetController:
         self.pods = factory.informer(PODS)
         self.queue: WorkQueue[str] = WorkQueue(clock=clock)
         self.expectations = ControllerExpectations(clock)
-        self.owners.add_handler(self._owner_added, self._owner_updated, self._owner_deleted)
+        enqueue_keys(self.owners, self.queue)
+        self.owners.add_handler(on_delete=self._owner_deleted)
         self.pods.add_handler(self._pod_added, self._pod_updated, self._pod_deleted)
 
     async def run(self) -> None:
-        await self.owners.has_synced.wait()
-        await self.pods.has_synced.wait()
-        try:
-            await run_workers(self.queue, self.sync, self.workers)
-        finally:
-            self.queue.shutdown()
+        await run_queues([self.owners, self.pods], Workers(self.queue, self.sync, self.workers))
 
     # --- handlers: enqueue only -------------------------------------------------------
 
-    def _owner_added(self, owner: Obj) -> None:
-        self.queue.add(object_key(owner))
-
-    def _owner_updated(self, old: Obj, new: Obj) -> None:
-        self.queue.add(object_key(new))
-
     def _owner_deleted(self, owner: Obj | DeletedFinalStateUnknown) -> None:
-        key = owner.key if isinstance(owner, DeletedFinalStateUnknown) else object_key(owner)
-        self.expectations.delete(key)
-        self.queue.add(key)
+        self.expectations.delete(event_key(owner))
 
-    def _resolve(self, namespace: str, ref: Obj | None) -> str | None:
-        """The key of the set `ref` points at, if it is one of ours and cached."""
-        if ref is None or ref.get("kind") != self.kind.kind:
-            return None
-        owner = self.owners.indexer.get_by_name(namespace, ref.get("name") or "")
-        if owner is None or owner["metadata"].get("uid") != ref.get("uid"):
-            return None
-        return object_key(owner)
+    def _owner_key(self, pod: Obj) -> str | None:
+        """The key of the cached set controlling `pod`, if any."""
+        return controller_key(self.owners, pod, self.kind.kind)
 
     def _enqueue_matching(self, pod: Obj) -> None:
-        labels = pod["metadata"].get("labels") or {}
-        for owner in self.owners.indexer.by_index(BY_NAMESPACE, pod["metadata"]["namespace"]):
-            try:
-                if self.kind.selector(owner).matches(labels):
-                    self.queue.add(object_key(owner))
-            except SelectorError:
-                continue
+        enqueue_selecting(self.queue, self.owners, pod, self.kind.selector)
 
     def _pod_added(self, pod: Obj) -> None:
         if pod["metadata"].get("deletionTimestamp"):
             self._pod_deleted(pod)
             return
-        ref = controller_ref(pod)
-        if ref is not None:
-            key = self._resolve(pod["metadata"]["namespace"], ref)
+        if controller_ref(pod) is not None:
+            key = self._owner_key(pod)
             if key is not None:
                 self.expectations.creation_observed(key)
                 self.queue.add(key)
@@ -193,12 +177,11 @@ class ReplicaSetController:
             if labels_changed:
                 self._pod_deleted(old)
             return
-        namespace = new["metadata"]["namespace"]
         old_ref, new_ref = controller_ref(old), controller_ref(new)
-        if old_ref != new_ref and (old_key := self._resolve(namespace, old_ref)):
+        if old_ref != new_ref and (old_key := self._owner_key(old)):
             self.queue.add(old_key)
         if new_ref is not None:
-            key = self._resolve(namespace, new_ref)
+            key = self._owner_key(new)
             if key is not None:
                 self.queue.add(key)
                 owner = self.owners.indexer.get(key) or {}
@@ -210,8 +193,8 @@ class ReplicaSetController:
             self._enqueue_matching(new)
 
     def _pod_deleted(self, pod: Obj | DeletedFinalStateUnknown) -> None:
-        obj = pod.obj if isinstance(pod, DeletedFinalStateUnknown) else pod
-        key = self._resolve(obj["metadata"]["namespace"], controller_ref(obj))
+        obj = event_object(pod)
+        key = self._owner_key(obj)
         if key is not None:
             self.expectations.deletion_observed(key, object_key(obj))
             self.queue.add(key)

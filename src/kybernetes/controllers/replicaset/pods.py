@@ -3,15 +3,18 @@
 
 - Readiness: `is_pod_ready` (the Ready condition is True), `is_pod_available`
   (ready for at least `min_ready_seconds`, measured from the condition's
-  lastTransitionTime against the given wall time).
+  lastTransitionTime against the given wall time); `with_condition` sets a
+  condition, replacing any of its type.
 - `is_pod_active`: not Succeeded/Failed and not being deleted; only active pods
   count toward a controller's replicas.
 - `deletion_rank`: Kubernetes' `ActivePodsWithRanks` order; sorting by it puts the
   pod to delete first: unscheduled < scheduled, Pending < Unknown < Running, not
   ready < ready, more siblings on the same node first, ready for less time first,
   more restarts first, newer before older.
-- `controller_ref` / `owner_reference`: the controlling ownerReference of an object,
-  and the one a controller writes (controller=true, blockOwnerDeletion=true).
+- `owner_reference`: the ownerReference a controller writes (controller=true,
+  blockOwnerDeletion=true); `controller_ref` (the controlling one of an object) is
+  `..base.controller_ref`, re-exported here for the controllers that import it
+  from this module.
 - `pod_from_template`: a new pod for a controller (generateName `<owner>-`).
 
 All functions are pure; objects are JSON dicts and are never mutated.
@@ -22,6 +25,8 @@ from __future__ import annotations
 import copy
 from datetime import datetime
 from typing import Any
+
+from ..base import controller_ref as controller_ref
 
 Obj = dict[str, Any]
 
@@ -39,10 +44,18 @@ def parse_time(text: str | None) -> datetime | None:
 
 
 def ready_condition(pod: Obj) -> Obj | None:
+    """A copy of the Ready condition of a pod (or a node), if it has one."""
     for condition in (pod.get("status") or {}).get("conditions") or []:
         if condition.get("type") == "Ready":
             return dict(condition)
     return None
+
+
+def with_condition(pod: Obj, new: Obj) -> Obj:
+    """The pod with condition `new` replacing any of its type (appended last)."""
+    status = pod.get("status") or {}
+    others = [c for c in status.get("conditions") or [] if c.get("type") != new["type"]]
+    return {**pod, "status": {**status, "conditions": [*others, new]}}
 
 
 def is_pod_ready(pod: Obj) -> bool:
@@ -65,14 +78,6 @@ def is_pod_active(pod: Obj) -> bool:
     phase = (pod.get("status") or {}).get("phase")
     deleting = (pod.get("metadata") or {}).get("deletionTimestamp")
     return phase not in ("Succeeded", "Failed") and not deleting
-
-
-def controller_ref(obj: Obj) -> Obj | None:
-    """The ownerReference with controller=true, if any."""
-    for ref in (obj.get("metadata") or {}).get("ownerReferences") or []:
-        if ref.get("controller"):
-            return dict(ref)
-    return None
 
 
 def owner_reference(owner: Obj) -> Obj:

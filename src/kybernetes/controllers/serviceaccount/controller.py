@@ -26,9 +26,10 @@ from kybernetes.client import (
     is_already_exists,
     is_forbidden,
     is_not_found,
-    run_workers,
 )
 from kybernetes.client.resource import NAMESPACES, SERVICEACCOUNTS
+
+from ..base import Workers, enqueue_keys, event_object, run_queues
 
 log = logging.getLogger(__name__)
 
@@ -53,26 +54,15 @@ class ServiceAccountController:
         self.queue: WorkQueue[str] = WorkQueue(clock=clock)
         self.namespaces = factory.informer(NAMESPACES)
         self.service_accounts = factory.informer(SERVICEACCOUNTS)
-        self.namespaces.add_handler(
-            on_add=self._namespace_changed,
-            on_update=lambda _, new: self._namespace_changed(new),
-        )
+        enqueue_keys(self.namespaces, self.queue, deletes=False)
         self.service_accounts.add_handler(on_delete=self._service_account_deleted)
 
     async def run(self) -> None:
         """Syncs namespaces until cancelled (the factory's informers run elsewhere)."""
-        try:
-            await run_workers(self.queue, self.sync, self.workers)
-        finally:
-            self.queue.shutdown()
-
-    def _namespace_changed(self, namespace: Obj) -> None:
-        self.queue.add(namespace["metadata"]["name"])
+        await run_queues((), Workers(self.queue, self.sync, self.workers))
 
     def _service_account_deleted(self, obj: Obj | DeletedFinalStateUnknown) -> None:
-        if isinstance(obj, DeletedFinalStateUnknown):
-            obj = obj.obj
-        meta = obj.get("metadata") or {}
+        meta = event_object(obj).get("metadata") or {}
         if meta.get("name") == DEFAULT and meta.get("namespace"):
             self.queue.add(meta["namespace"])
 

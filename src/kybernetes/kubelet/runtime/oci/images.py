@@ -1,0 +1,23 @@
+"""What the oci runtime needs from the node's image store (`kubelet/images/store.py`'s
+`ImageStore` satisfies it): resolving a reference to an image id, the image's config
+section and its unpacked layer directories (lowest first, whiteouts already in
+overlayfs form)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+
+class ImageSource(Protocol):
+    def resolve(self, ref: str) -> str | None:
+        """The id of the image `ref` names, or None."""
+        ...
+
+    def config(self, image_id: str) -> dict[str, Any]:
+        """Entrypoint, Cmd, Env, WorkingDir, User, StopSignal…; NotFound if unknown."""
+        ...
+
+    def layer_paths(self, image_id: str) -> list[Path]:
+        """The unpacked layer trees, lowest first; NotFound if unknown."""
+        ...
