@@ -17,6 +17,7 @@ the call is idempotent and cheap; `keep_kubernetes_service` repeats it every
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 from typing import Any, Final
 
@@ -139,7 +140,12 @@ async def reconcile_kubernetes_service(api: API, address: str, port: int) -> Non
 async def keep_kubernetes_service(
     api: API, address: str, port: int, interval: float = RECONCILE_INTERVAL
 ) -> None:
-    """Reconciles every `interval` seconds until cancelled; failures are logged."""
+    """Reconciles every `interval` seconds until cancelled; failures are logged. A
+    loopback `address` cannot be an endpoint (Kubernetes forbids it): then the Service
+    is not published at all (one log line)."""
+    if ipaddress.ip_address(address).is_loopback:
+        log.info("not publishing the kubernetes Service: %s is a loopback address", address)
+        return
     while True:
         try:
             await reconcile_kubernetes_service(api, address, port)

@@ -9,6 +9,7 @@ kubeconfig, and runs until `stop` is set; then it stops serving and closes the s
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import signal
 import socket
 import subprocess
@@ -159,9 +160,11 @@ async def _wait_ready(cache: WatchCache, feeding: asyncio.Task[None]) -> None:
 
 
 def advertise_address(bind_address: str) -> str:
-    """`bind_address` if it names one address, else the first global IPv4 address of
-    this machine (as `ip -4 addr` lists them), else 127.0.0.1."""
-    if bind_address not in ("0.0.0.0", "::", ""):
+    """`bind_address` if it names one non-loopback address, else the first global IPv4
+    address of this machine (as `ip -4 addr` lists them), else 127.0.0.1 (which the
+    `kubernetes` Endpoints cannot hold: Kubernetes forbids loopback endpoints)."""
+    unspecific = bind_address in ("0.0.0.0", "::", "")
+    if not unspecific and not ipaddress.ip_address(bind_address).is_loopback:
         return bind_address
     try:
         listing = subprocess.run(

@@ -43,7 +43,7 @@ from .ratelimit import (
 from .resource import Resource
 from .rest import APIClient
 from .watch import WatchEvent, WatchStream
-from .workqueue import QueueShutDown, WorkQueue, run_workers
+from .workqueue import QueueShutDown, Requeue, WorkQueue, run_workers
 
 __all__ = [
     "BY_NAMESPACE",
@@ -66,6 +66,7 @@ __all__ = [
     "MaxOfRateLimiter",
     "QueueShutDown",
     "RateLimiter",
+    "Requeue",
     "Resource",
     "RestConfig",
     "SharedInformerFactory",

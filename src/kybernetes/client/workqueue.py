@@ -180,12 +180,17 @@ class WorkQueue(Generic[K]):
         self._arm()
 
 
+class Requeue(Exception):
+    """Raised by a sync that cannot finish now (e.g. a range is exhausted): the key is
+    retried with backoff and the reason logged in one line, without a traceback."""
+
+
 async def run_workers(
     queue: WorkQueue[K], sync: Callable[[K], Awaitable[None]], workers: int = 1
 ) -> None:
     """Runs `workers` tasks that each take a key, `await sync(key)`, then: on success
-    `forget(key)`; on an exception log it (an API error in one line, anything else
-    with its traceback) and `add_rate_limited(key)`; always
+    `forget(key)`; on an exception log it (an API error or `Requeue` in one line,
+    anything else with its traceback) and `add_rate_limited(key)`; always
     `done(key)`. Returns once the queue is shut down and drained; cancelling it
     cancels the syncs in progress. ValueError if `workers` < 1."""
     if workers < 1:
@@ -199,7 +204,7 @@ async def run_workers(
                 return
             try:
                 await sync(key)
-            except APIError as e:
+            except (APIError, Requeue) as e:
                 # Expected in normal operation (a conflict: the cache was behind a write),
                 # so one line, no traceback.
                 log.info("sync of %r: %s; retrying with backoff", key, e)

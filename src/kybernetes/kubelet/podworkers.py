@@ -210,8 +210,10 @@ class PodWorkers:
             return None
         if record.pod is not None:
             await self._report(record, record.pod)
-            if record.state is PodState.TERMINATED and self._is_deleted(record.pod):
-                await self._delete(record, record.pod)
+            # The pod may have left the API while the status was written (record.pod None).
+            pod = record.pod
+            if record.state is PodState.TERMINATED and pod is not None and self._is_deleted(pod):
+                await self._delete(record, pod)
         return again
 
     def _deadline_exceeded(self, record: PodRecord, pod: Obj) -> tuple[str, str] | None:

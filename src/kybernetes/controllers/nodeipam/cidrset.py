@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import ipaddress
 
+from kybernetes.client import Requeue
 
-class CIDRExhausted(Exception):
-    """Every subnet of the cluster CIDR is taken."""
+
+class CIDRExhausted(Requeue):
+    """Every subnet of the cluster CIDR is taken (the node is retried with backoff)."""
 
 
 class CIDRSet:

@@ -79,6 +79,13 @@ class OciRuntime:
     def _now(self) -> int:
         return int(self.clock.wall().timestamp() * 1e9)
 
+    def _image_ref(self, image_id: str) -> str:
+        """A container's image_ref (the pod's imageID): the image's first repo digest
+        (REPO@sha256:…) as containerd reports it, else the image id."""
+        record = self.images.get(image_id)
+        digests = record.repo_digests if record is not None else ()
+        return digests[0] if digests else image_id
+
     # ---- sandboxes -----------------------------------------------------------------
 
     async def run_pod_sandbox(self, config: PodSandboxConfig) -> str:
@@ -144,7 +151,7 @@ class OciRuntime:
             config=config,
             created_at=self._now(),
             image=config.image,
-            image_ref=image_id,
+            image_ref=self._image_ref(image_id),
             log_path=log_path,
             stop_signal=str(image.get("StopSignal") or "SIGTERM"),
             cgroups_path=f"{self.sandboxes.pod_cgroup(sc)}/{container_id}",
