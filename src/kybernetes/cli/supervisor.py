@@ -6,13 +6,15 @@ sharing the API server's event loop. `supervise(name, argv)` runs one child unti
 cancelled: the child inherits stdout/stderr; if it exits on its own it is started
 again after a backoff (1 s doubling to 30 s, reset once it has run for a minute), as
 systemd's Restart=always would; on cancellation it gets SIGTERM, then SIGKILL after
-`stop_timeout` seconds, and is always reaped — no child outlives its supervisor.
+`stop_timeout` seconds, and is always reaped; a child also gets SIGTERM if its parent
+dies without stopping it (SIGKILL) — no child outlives its supervisor.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import signal
 import sys
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 INITIAL_BACKOFF: Final = 1.0
 MAX_BACKOFF: Final = 30.0
 RESET_AFTER: Final = 60.0
+PR_SET_PDEATHSIG: Final = 1
 
 
 def kyb_command(*args: str) -> list[str]:
@@ -43,7 +46,9 @@ async def supervise(
     backoff = initial_backoff
     while True:
         started = time.monotonic()
-        process = await asyncio.create_subprocess_exec(*argv, stdin=asyncio.subprocess.DEVNULL)
+        process = await asyncio.create_subprocess_exec(
+            *argv, stdin=asyncio.subprocess.DEVNULL, preexec_fn=_die_with_parent
+        )
         try:
             code = await process.wait()
         except asyncio.CancelledError:
@@ -58,6 +63,13 @@ async def supervise(
         )
         await asyncio.sleep(backoff)
         backoff = min(backoff * 2, MAX_BACKOFF)
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM it when its parent dies, even by SIGKILL
+    (Linux's PR_SET_PDEATHSIG), so a killed `kyb server` leaves no component behind."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
 async def _stop(process: asyncio.subprocess.Process, grace: float) -> None:

@@ -66,3 +66,29 @@ async def test_a_child_ignoring_sigterm_is_killed(tmp_path: Path) -> None:
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     assert not alive(int(pid))
+
+
+def test_children_die_with_a_killed_parent(tmp_path: Path) -> None:
+    """A supervisor process SIGKILLed: its child goes too (PR_SET_PDEATHSIG)."""
+    import subprocess
+
+    pid_file = tmp_path / "child"
+    child = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+    parent = (
+        "import asyncio, sys\n"
+        "from kybernetes.cli.supervisor import supervise\n"
+        f"asyncio.run(supervise('child', [sys.executable, '-c', {child!r}]))\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", parent])
+    try:
+        (pid,) = _poll(pid_file, 1)
+        proc.kill()
+        proc.wait()
+        deadline = time.monotonic() + 10
+        while alive(int(pid)):
+            assert time.monotonic() < deadline, "the child outlived its killed supervisor"
+            time.sleep(0.02)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
