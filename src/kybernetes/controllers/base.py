@@ -48,7 +48,7 @@ from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from kybernetes.api.selectors import Selector, SelectorError
+from kybernetes.api.selectors import Selector, SelectorError, label_selector_as_selector
 from kybernetes.client import (
     BY_NAMESPACE,
     DeletedFinalStateUnknown,
@@ -184,3 +184,11 @@ async def run_queues(
     finally:
         for w in workers:
             w.queue.shutdown()
+
+
+def owner_selector(owner: Obj) -> Selector | None:
+    """The owner's `spec.selector`, or None when it is empty (an empty selector adopts
+    nothing); SelectorError if malformed. The `selector_of` most controllers give
+    `enqueue_selecting`."""
+    selector = label_selector_as_selector((owner.get("spec") or {}).get("selector"))
+    return None if selector.empty else selector

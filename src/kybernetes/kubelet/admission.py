@@ -18,11 +18,12 @@ Messages are prefixed "Pod was rejected: " as the kubelet writes them. Pure func
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from kybernetes.api.quantity import QuantityError, quantity_from_json
+from kybernetes.api.tolerations import tolerates
 
 Obj = dict[str, Any]
 MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
@@ -145,23 +146,6 @@ def matches_node(spec: Mapping[str, Any], node: Mapping[str, Any]) -> bool:
     return any(_match_term(t, labels, meta.get("name", "")) for t in terms)
 
 
-def tolerates(tolerations: Iterable[Mapping[str, Any]], taint: Mapping[str, Any]) -> bool:
-    """Some toleration matches the taint (key, value under Equal, effect)."""
-    for toleration in tolerations:
-        effect = toleration.get("effect") or ""
-        if effect and effect != taint.get("effect"):
-            continue
-        key = toleration.get("key") or ""
-        operator = toleration.get("operator") or "Equal"
-        if key and key != taint.get("key"):
-            continue
-        if not key and operator != "Exists":
-            continue
-        if operator == "Exists" or (toleration.get("value") or "") == (taint.get("value") or ""):
-            return True
-    return False
-
-
 def admit(pod: Obj, node: Obj, others: Sequence[Obj]) -> tuple[str, str] | None:
     """None if the pod may run here, else (reason, message) (see module docstring)."""
     spec = pod.get("spec") or {}
@@ -175,7 +159,10 @@ def admit(pod: Obj, node: Obj, others: Sequence[Obj]) -> tuple[str, str] | None:
     if failure is None and not is_static(pod):
         tolerations = spec.get("tolerations") or []
         taints = (node.get("spec") or {}).get("taints") or []
-        if any(t.get("effect") == "NoExecute" and not tolerates(tolerations, t) for t in taints):
+        if any(
+            t.get("effect") == "NoExecute" and not any(tolerates(x, t) for x in tolerations)
+            for t in taints
+        ):
             failure = (
                 "TaintToleration",
                 "Predicate TaintToleration failed: node(s) had taints that the pod didn't tolerate",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kybernetes.kubelet.admission import admit, matches_node, pod_requests, tolerates
+from kybernetes.api.tolerations import tolerates
+from kybernetes.kubelet.admission import admit, matches_node, pod_requests
 
 Obj = dict[str, Any]
 NODE: Obj = {
@@ -74,5 +75,5 @@ def test_no_execute_taints() -> None:
         "metadata": {"name": "s", "annotations": {"kubernetes.io/config.source": "file"}},
     }
     assert admit(static, NODE, []) is None
-    assert tolerates([{"operator": "Exists"}], NODE["spec"]["taints"][0])
-    assert not tolerates([{"key": "dedicated", "value": "web"}], NODE["spec"]["taints"][0])
+    assert tolerates({"operator": "Exists"}, NODE["spec"]["taints"][0])
+    assert not tolerates({"key": "dedicated", "value": "web"}, NODE["spec"]["taints"][0])

@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from kybernetes.api.selectors import Selector, SelectorError, label_selector_as_selector
+from kybernetes.api.selectors import SelectorError, label_selector_as_selector
 from kybernetes.client import (
     BY_NAMESPACE,
     APIClient,
@@ -53,6 +53,7 @@ from ..base import (
     enqueue_selecting,
     event_key,
     event_object,
+    owner_selector,
     run_queues,
 )
 from ..expectations import ControllerExpectations
@@ -74,12 +75,6 @@ log = logging.getLogger(__name__)
 
 FAILED_POD_BACKOFF = 1.0
 MAX_FAILED_POD_BACKOFF = 900.0
-
-
-def _non_empty_selector(owner: Obj) -> Selector | None:
-    """The owner's label selector; None when empty (it adopts nothing)."""
-    selector = label_selector_as_selector((owner.get("spec") or {}).get("selector"))
-    return None if selector.empty else selector
 
 
 Obj = dict[str, Any]
@@ -147,7 +142,7 @@ class DaemonSetController:
         return [] if key is None else [key]
 
     def _enqueue_matching(self, pod: Obj) -> None:
-        enqueue_selecting(self.queue, self.daemon_sets, pod, _non_empty_selector)
+        enqueue_selecting(self.queue, self.daemon_sets, pod, owner_selector)
 
     def _pod_added(self, pod: Obj) -> None:
         if pod["metadata"].get("deletionTimestamp"):

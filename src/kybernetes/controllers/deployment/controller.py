@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from kybernetes.api.selectors import Selector, SelectorError, label_selector_as_selector
+from kybernetes.api.selectors import SelectorError, label_selector_as_selector
 from kybernetes.client import (
     BY_NAMESPACE,
     BY_OWNER,
@@ -48,6 +48,7 @@ from ..base import (
     enqueue_keys,
     enqueue_selecting,
     event_object,
+    owner_selector,
     run_queues,
 )
 from ..replicaset.claim import claim
@@ -113,7 +114,7 @@ class DeploymentController:
         if key is not None:
             self.queue.add(key)
         elif controller_ref(rs) is None:
-            enqueue_selecting(self.queue, self.deployments, rs, _non_empty_selector)
+            enqueue_selecting(self.queue, self.deployments, rs, owner_selector)
 
     def _rs_updated(self, old: Obj, new: Obj) -> None:
         if old["metadata"].get("resourceVersion") == new["metadata"].get("resourceVersion"):
@@ -216,9 +217,3 @@ class DeploymentController:
         if cleanup:
             await rollout.cleanup(old)
         await rollout.finish(new_rs, old, rolling=False)
-
-
-def _non_empty_selector(d: Obj) -> Selector | None:
-    """The Deployment's selector; None for an empty one (it adopts nothing)."""
-    selector = label_selector_as_selector((d.get("spec") or {}).get("selector"))
-    return None if selector.empty else selector

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from kybernetes.api.selectors import Selector, SelectorError, label_selector_as_selector
+from kybernetes.api.selectors import SelectorError, label_selector_as_selector
 from kybernetes.client import (
     BY_NAMESPACE,
     APIClient,
@@ -42,6 +42,7 @@ from ..base import (
     enqueue_keys,
     enqueue_selecting,
     event_object,
+    owner_selector,
     run_queues,
 )
 from ..expectations import ControllerExpectations
@@ -53,12 +54,6 @@ from .util import BackoffRecord, has_finalizer, is_finished
 log = logging.getLogger(__name__)
 
 Obj = dict[str, Any]
-
-
-def _non_empty_selector(owner: Obj) -> Selector | None:
-    """The owner's label selector; None when empty (it adopts nothing)."""
-    selector = label_selector_as_selector((owner.get("spec") or {}).get("selector"))
-    return None if selector.empty else selector
 
 
 class JobController:
@@ -118,7 +113,7 @@ class JobController:
             self.orphans.add(object_key(pod))
 
     def _enqueue_matching(self, pod: Obj) -> None:
-        enqueue_selecting(self.queue, self.jobs, pod, _non_empty_selector)
+        enqueue_selecting(self.queue, self.jobs, pod, owner_selector)
 
     def _pod_added(self, pod: Obj) -> None:
         if pod["metadata"].get("deletionTimestamp"):

@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from kybernetes.api.selectors import Selector, SelectorError, label_selector_as_selector
+from kybernetes.api.selectors import SelectorError, label_selector_as_selector
 from kybernetes.client import (
     BY_NAMESPACE,
     APIClient,
@@ -47,6 +47,7 @@ from ..base import (
     enqueue_related,
     enqueue_selecting,
     event_object,
+    owner_selector,
     run_queues,
 )
 from ..history import HashCollision, History
@@ -58,13 +59,6 @@ from .update import Step
 log = logging.getLogger(__name__)
 
 Obj = dict[str, Any]
-
-
-def _non_empty_selector(owner: Obj) -> Selector | None:
-    """The owner's label selector, or None when it is empty (it selects nothing to
-    adopt). SelectorError if malformed."""
-    selector = label_selector_as_selector((owner.get("spec") or {}).get("selector"))
-    return None if selector.empty else selector
 
 
 class StatefulSetController:
@@ -111,7 +105,7 @@ class StatefulSetController:
         if controller_ref(pod) is not None:
             self._owned(pod)
         else:
-            enqueue_selecting(self.queue, self.sets, pod, _non_empty_selector)
+            enqueue_selecting(self.queue, self.sets, pod, owner_selector)
 
     def _pod_updated(self, old: Obj, new: Obj) -> None:
         if old["metadata"].get("resourceVersion") == new["metadata"].get("resourceVersion"):
